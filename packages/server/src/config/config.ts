@@ -1,0 +1,136 @@
+import { z } from "zod";
+
+/**
+ * Every setting Runline reads, in one place. Values come from environment variables, are
+ * validated once at start, and a bad value stops the server with a message naming the variable.
+ */
+const intFromEnv = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const boolFromEnv = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const EnvSchema = z.object({
+  PORT: intFromEnv(0, 65535).default(8787),
+  HOST: z.string().trim().min(1).default("0.0.0.0"),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  RUNLINE_DATA_DIR: z.string().trim().min(1).default("./data"),
+  RUNLINE_SQLITE_SYNCHRONOUS: z.enum(["NORMAL", "FULL"]).default("FULL"),
+  RUNLINE_PG_POOL_SIZE: intFromEnv(1, 1000).default(10),
+  RUNLINE_PG_STATEMENT_TIMEOUT_MS: intFromEnv(100, 600_000).default(30_000),
+  RUNLINE_BOOTSTRAP_KEY: z
+    .string()
+    .trim()
+    .regex(
+      /^vf_[A-Za-z0-9]{1,32}_\S{16,}$/,
+      "must look like vf_<prefix>_<secret>: a prefix of 1-32 letters/digits and a secret of at least 16 characters",
+    )
+    .optional(),
+  RUNLINE_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  RUNLINE_JWKS_URL: z.url().optional(),
+  RUNLINE_JWT_ISSUER: z.string().min(1).optional(),
+  RUNLINE_JWT_AUDIENCE: z.string().min(1).optional(),
+  RUNLINE_JWT_CLOCK_TOLERANCE_S: intFromEnv(0, 3600).default(5),
+  RUNLINE_BODY_LIMIT_BYTES: intFromEnv(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  RUNLINE_SSE_HEARTBEAT_MS: intFromEnv(100, 3_600_000).default(15_000),
+  RUNLINE_SSE_MAX_STREAMS: intFromEnv(1, 1_000_000).default(20_000),
+  RUNLINE_SSE_MAX_STREAMS_PER_CREDENTIAL: intFromEnv(1, 1_000_000).default(2_000),
+  RUNLINE_SSE_MAX_BUFFERED_EVENTS: intFromEnv(16, 1_000_000).default(10_000),
+  RUNLINE_RATE_LIMIT_PER_MINUTE: intFromEnv(0, 100_000_000).default(0),
+  RUNLINE_WORKER_INACTIVE_AFTER_S: intFromEnv(5, 86_400).default(60),
+  RUNLINE_SHUTDOWN_GRACE_MS: intFromEnv(0, 600_000).default(10_000),
+  RUNLINE_LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info"),
+  RUNLINE_TRUST_PROXY: boolFromEnv.default(false),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  sqliteSynchronous: "NORMAL" | "FULL";
+  pgPoolSize: number;
+  pgStatementTimeoutMs: number;
+  bootstrapKey: string | undefined;
+  jwt: {
+    secret: string | undefined;
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+    clockToleranceSeconds: number;
+  };
+  bodyLimitBytes: number;
+  sse: {
+    heartbeatMs: number;
+    maxStreams: number;
+    maxStreamsPerCredential: number;
+    maxBufferedEvents: number;
+  };
+  rateLimitPerMinute: number;
+  workerInactiveAfterSeconds: number;
+  shutdownGraceMs: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  trustProxy: boolean;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads the configuration from an environment (process.env by default); empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k in EnvSchema.shape && v !== undefined && v !== ""),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.RUNLINE_DATA_DIR,
+    sqliteSynchronous: e.RUNLINE_SQLITE_SYNCHRONOUS,
+    pgPoolSize: e.RUNLINE_PG_POOL_SIZE,
+    pgStatementTimeoutMs: e.RUNLINE_PG_STATEMENT_TIMEOUT_MS,
+    bootstrapKey: e.RUNLINE_BOOTSTRAP_KEY,
+    jwt: {
+      secret: e.RUNLINE_JWT_SECRET,
+      jwksUrl: e.RUNLINE_JWKS_URL,
+      issuer: e.RUNLINE_JWT_ISSUER,
+      audience: e.RUNLINE_JWT_AUDIENCE,
+      clockToleranceSeconds: e.RUNLINE_JWT_CLOCK_TOLERANCE_S,
+    },
+    bodyLimitBytes: e.RUNLINE_BODY_LIMIT_BYTES,
+    sse: {
+      heartbeatMs: e.RUNLINE_SSE_HEARTBEAT_MS,
+      maxStreams: e.RUNLINE_SSE_MAX_STREAMS,
+      maxStreamsPerCredential: e.RUNLINE_SSE_MAX_STREAMS_PER_CREDENTIAL,
+      maxBufferedEvents: e.RUNLINE_SSE_MAX_BUFFERED_EVENTS,
+    },
+    rateLimitPerMinute: e.RUNLINE_RATE_LIMIT_PER_MINUTE,
+    workerInactiveAfterSeconds: e.RUNLINE_WORKER_INACTIVE_AFTER_S,
+    shutdownGraceMs: e.RUNLINE_SHUTDOWN_GRACE_MS,
+    logLevel: e.RUNLINE_LOG_LEVEL,
+    trustProxy: e.RUNLINE_TRUST_PROXY,
+  };
+}
