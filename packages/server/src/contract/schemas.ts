@@ -1,0 +1,261 @@
+/**
+ * The contract's shapes as zod schemas: the single source for request validation, the OpenAPI
+ * document (`/openapi.json`) and the TypeScript types of the ledger and, later, the client SDK.
+ *
+ * Optional request fields (`x?`) also accept an explicit `null`, meaning "not given".
+ */
+import { z } from "zod";
+import { AGENT_ID_PATTERN, RUN_ID_PATTERN } from "../domain/ids.ts";
+
+/** An optional field that also accepts null; both mean "not given". */
+const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+/** A body that may be absent, empty or null: all mean "no options given". */
+const optionalBody = <T extends z.ZodObject>(schema: T) =>
+  schema.nullish().transform((v) => v ?? ({} as z.output<T>));
+
+const JsonObject = z.record(z.string(), z.unknown());
+const Uuid = z.uuid({ message: "must be a UUID" });
+const RunId = z.string().regex(RUN_ID_PATTERN, "must be 1-128 characters of [A-Za-z0-9_.:-]");
+const AgentId = z.string().regex(AGENT_ID_PATTERN, "must be 1-128 characters of [A-Za-z0-9_-]");
+const ShortText = z.string().min(1).max(256);
+
+export const RunStatusSchema = z.enum([
+  "pending",
+  "running",
+  "waiting_for_tool",
+  "completed",
+  "failed",
+  "cancelled",
+]);
+export const RuntimeTargetKind = z.enum([
+  "production",
+  "main_branch",
+  "environment",
+  "preview_branch",
+]);
+export const SourceTargetKind = z.enum(["project", "environment", "preview_branch"]);
+export const WaitingReason = z.enum(["tool", "approval", "event", "input"]);
+
+// ── Path and query parameters ───────────────────────────────────────────────────────────────
+
+export const RunParams = z.object({ run_id: RunId });
+export const ConversationParams = z.object({ conversation_id: Uuid });
+export const ConversationRunParams = z.object({ conversation_id: Uuid, run_id: RunId });
+
+const limitParam = (max: number, fallback: number) =>
+  z.coerce
+    .number({ message: `must be an integer from 1 to ${max}` })
+    .int(`must be an integer from 1 to ${max}`)
+    .min(1, `must be an integer from 1 to ${max}`)
+    .max(max, `must be an integer from 1 to ${max}`)
+    .default(fallback);
+
+const StatusFilter = z.enum([...RunStatusSchema.options, "waiting"]);
+
+export const RunListQuery = z.object({
+  status: StatusFilter.optional(),
+  agent_id: z.string().min(1).max(128).optional(),
+  conversation_id: Uuid.optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  limit: limitParam(100, 20),
+});
+export const ConversationRunListQuery = RunListQuery.pick({
+  status: true,
+  cursor: true,
+  limit: true,
+});
+
+export const ChildrenQuery = z.object({
+  spawned_from_tool_call_id: z.string().min(1).max(128).optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  limit: limitParam(100, 20),
+});
+
+export const EventListQuery = z.object({
+  after_event_id: z.coerce
+    .number({ message: "must be a non-negative integer" })
+    .int("must be a non-negative integer")
+    .min(0, "must be a non-negative integer")
+    .optional(),
+  cursor: z.string().min(1).max(32).optional(),
+  limit: limitParam(500, 100),
+});
+
+// ── Request bodies ──────────────────────────────────────────────────────────────────────────
+
+export const CreateConversationBody = optionalBody(
+  z.object({ id: opt(Uuid), metadata: opt(JsonObject) }),
+);
+
+export const CreateRunBody = z.object({
+  kind: z.literal("agent"),
+  owner: z.object({ kind: z.literal("conversation"), id: Uuid }),
+  request: z.object({
+    agent_id: AgentId,
+    mode: opt(ShortText),
+    initial_status: opt(z.enum(["pending", "running"])),
+    source_target_kind: opt(SourceTargetKind),
+    source_target_environment_id: opt(ShortText),
+    source_target_branch_id: opt(ShortText),
+    runtime_target_kind: opt(RuntimeTargetKind),
+    runtime_target_environment_id: opt(ShortText),
+    runtime_target_branch_id: opt(ShortText),
+    implementation_kind: opt(ShortText),
+    worker_key: opt(ShortText),
+    metadata: opt(JsonObject),
+  }),
+  public_id: opt(RunId),
+  parent_run_id: opt(RunId),
+  trigger: opt(
+    z.object({
+      conversation_id: opt(Uuid),
+      message_id: opt(ShortText),
+      tool_call_id: opt(ShortText),
+    }),
+  ),
+});
+export type CreateRunInput = z.output<typeof CreateRunBody>;
+
+/** The older `…/agent-runs/{run_id}/start`: an AG-UI style run input. */
+export const StartRunBody = optionalBody(
+  z.object({
+    messages: opt(z.array(z.unknown())),
+    context: opt(z.unknown()),
+    model: opt(z.unknown()),
+    forwarded_props: opt(z.unknown()),
+    runtime_overrides: opt(z.unknown()),
+    agent_id: opt(AgentId),
+  }),
+);
+export type StartRunInput = z.output<typeof StartRunBody>;
+
+const Cursor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const AppendEventsBody = z.strictObject({
+  events: z
+    .array(z.unknown())
+    .min(1, "must hold 1 to 100 events")
+    .max(100, "must hold 1 to 100 events"),
+  expected_previous_event_id: opt(Cursor),
+  expected_previous_external_event_sequence: opt(Cursor),
+});
+
+export const CompleteRunBody = z.object({
+  status: z.enum(["completed", "failed", "cancelled"]),
+  metadata: opt(JsonObject),
+  terminal_error_code: opt(z.string().min(1).max(256)),
+  terminal_error_message: opt(z.string().min(1).max(4096)),
+});
+export type CompleteRunInput = z.output<typeof CompleteRunBody>;
+
+export const CancelRunBody = optionalBody(z.object({ cascade: opt(z.boolean()) }));
+
+export const WaitBody = z.object({
+  reason: opt(WaitingReason),
+  tool_call_id: z.string().min(1).max(256),
+  tool_name: opt(z.string().min(1).max(256)),
+});
+export type WaitInput = z.output<typeof WaitBody>;
+
+export const ToolResultBody = z.object({
+  toolCallId: z.string().min(1).max(256),
+  result: z.unknown().refine((v) => v !== undefined, "is required"),
+  isError: opt(z.boolean()),
+});
+export type ToolResultInput = z.output<typeof ToolResultBody>;
+
+// ── Responses (documented in OpenAPI; the handlers build them from domain/records.ts) ──────
+
+const Nullable = z.string().nullable();
+
+export const AgentRunRecordSchema = z.object({
+  run_id: z.string(),
+  conversation_id: z.string(),
+  message_id: z.string(),
+  project_id: z.string(),
+  requested_by_user_id: Nullable,
+  agent_id: z.string(),
+  status: RunStatusSchema,
+  runtime_target_kind: z.string(),
+  latest_event_id: z.number().int(),
+  latest_external_event_sequence: z.number().int(),
+  created_at: z.string(),
+  source_target_kind: Nullable,
+  source_target_environment_id: Nullable,
+  source_target_branch_id: Nullable,
+  runtime_target_environment_id: Nullable,
+  runtime_target_branch_id: Nullable,
+  parent_conversation_id: Nullable,
+  parent_run_id: Nullable,
+  spawned_from_message_id: Nullable,
+  spawned_from_tool_call_id: Nullable,
+  input_anchor_message_id: Nullable,
+  handoff_message_id: Nullable,
+  resolved_deployment_id: Nullable,
+  waiting_tool_call_id: Nullable,
+  waiting_tool_name: Nullable,
+  terminal_error_code: Nullable,
+  terminal_error_message: Nullable,
+  started_at: Nullable,
+  finished_at: Nullable,
+  waiting_reason: WaitingReason.nullable(),
+  root_run_id: z.string(),
+  implementation_kind: Nullable,
+  worker_key: Nullable,
+  metadata: JsonObject.nullable(),
+});
+
+export const RunSummarySchema = z.object({
+  run_id: z.string(),
+  kind: z.literal("agent"),
+  status: z.enum(["pending", "running", "waiting", "completed", "failed", "cancelled"]),
+  owner: z.object({ kind: z.literal("conversation"), id: z.string() }),
+  parent_run_id: Nullable,
+  root_run_id: z.string(),
+  waiting_reason: WaitingReason.nullable(),
+  created_at: z.string(),
+  started_at: Nullable,
+  completed_at: Nullable,
+  metadata: JsonObject.nullable(),
+});
+
+export const PageInfoSchema = z.object({
+  self: Nullable,
+  first: z.null(),
+  next: Nullable,
+  prev: Nullable,
+});
+
+export const RunSnapshotSchema = AgentRunRecordSchema.extend({
+  run_snapshot: z.object({
+    project_agent: z.object({ project_id: z.string(), agent_id: z.string() }),
+    runtime_target: z.object({ environment_id: Nullable, branch_id: Nullable, kind: z.string() }),
+    requester: z.object({ user_id: Nullable }),
+  }),
+});
+
+export const LoggedEventSchema = z.object({
+  event_id: z.number().int(),
+  event_type: z.string(),
+  event: JsonObject,
+  created_at: z.string(),
+});
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    request_id: z.string(),
+  })
+  .loose();
+
+export const ConversationSchema = z.object({
+  id: z.string(),
+  project_id: z.string(),
+  metadata: JsonObject.nullable(),
+  created_at: z.string(),
+});

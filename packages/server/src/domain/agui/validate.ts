@@ -1,0 +1,63 @@
+/**
+ * Step 1 of an append (contract §4.3): fill in, normalise and validate each event of a batch
+ * against the AG-UI schemas. Pure; throws `ProblemError`s from the catalogue.
+ */
+import { EventSchema } from "@ag-ui/core/schemas";
+import { Problems } from "../../errors.ts";
+import type { AguiEvent } from "./types.ts";
+
+/** The largest single event accepted, in bytes of its JSON. */
+export const MAX_EVENT_BYTES = 240 * 1024;
+
+export interface RunIdentity {
+  conversationId: string;
+  runId: string;
+}
+
+export interface NormalisedEvent {
+  event: AguiEvent;
+  /** The event's JSON, computed once: sized here, compared on retries, stored as is. */
+  json: string;
+}
+
+/**
+ * Returns the batch as it will be stored: RUN_STARTED gets `threadId`/`runId` when missing, a
+ * REASONING_MESSAGE_START with `role: "assistant"` (Veryfront's encoder) becomes `"reasoning"`.
+ * Extra fields are kept. Terminal events are refused: a run ends only through complete/cancel.
+ */
+export function normaliseBatch(events: readonly unknown[], run: RunIdentity): NormalisedEvent[] {
+  return events.map((raw, index) => normaliseEvent(raw, index, run));
+}
+
+function normaliseEvent(raw: unknown, index: number, run: RunIdentity): NormalisedEvent {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw Problems.invalidEvent(index, `Event at index ${index} must be a JSON object`);
+  }
+  let event = raw as AguiEvent;
+  if (event.type === "RUN_STARTED") {
+    event = {
+      ...event,
+      threadId: event.threadId ?? run.conversationId,
+      runId: event.runId ?? run.runId,
+    };
+  } else if (event.type === "REASONING_MESSAGE_START" && event.role === "assistant") {
+    event = { ...event, role: "reasoning" };
+  }
+  if (event.type === "RUN_FINISHED" || event.type === "RUN_ERROR") {
+    throw Problems.terminalEventNotAllowed(index, event.type);
+  }
+  const parsed = EventSchema.safeParse(event);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join(".")}` : "";
+    throw Problems.invalidEvent(
+      index,
+      `Event at index ${index} is not a valid AG-UI event${where}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  const json = JSON.stringify(event);
+  if (Buffer.byteLength(json, "utf8") > MAX_EVENT_BYTES) {
+    throw Problems.eventTooLarge(index, MAX_EVENT_BYTES);
+  }
+  return { event, json };
+}

@@ -1,0 +1,46 @@
+/** Conversations (contract §1): explicit create and read. */
+import {
+  ConversationParams,
+  ConversationSchema,
+  CreateConversationBody,
+} from "../../contract/schemas.ts";
+import type { LedgerContext } from "../../ledger/context.ts";
+import { createConversation, getConversation } from "../../ledger/conversations.ts";
+import type { TypedApp } from "../app.ts";
+
+export function conversationRoutes(app: TypedApp, ledger: LedgerContext): void {
+  app.post(
+    "/conversations",
+    {
+      config: { scope: "runs:write" },
+      schema: {
+        tags: ["conversations"],
+        summary: "Create a conversation (200 when that id exists already)",
+        body: CreateConversationBody,
+        response: { 200: ConversationSchema, 201: ConversationSchema },
+      },
+    },
+    async (request, reply) => {
+      const { conversation, created } = await createConversation(
+        ledger,
+        request.auth,
+        request.body,
+      );
+      return reply.code(created ? 201 : 200).send(conversation);
+    },
+  );
+
+  app.get(
+    "/conversations/:conversation_id",
+    {
+      config: { scope: "agent-runs:read" },
+      schema: {
+        tags: ["conversations"],
+        summary: "Read a conversation",
+        params: ConversationParams,
+        response: { 200: ConversationSchema },
+      },
+    },
+    async (request) => getConversation(ledger, request.auth, request.params.conversation_id),
+  );
+}

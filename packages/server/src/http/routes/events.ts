@@ -1,0 +1,103 @@
+/** A run's event log (contract §4.3, §4.4): append, page, snapshot. */
+import { z } from "zod";
+import {
+  AgentRunRecordSchema,
+  AppendEventsBody,
+  EventListQuery,
+  LoggedEventSchema,
+  PageInfoSchema,
+} from "../../contract/schemas.ts";
+import { toAgentRunRecord } from "../../domain/records.ts";
+import { appendEvents } from "../../ledger/append-events.ts";
+import type { LedgerContext } from "../../ledger/context.ts";
+import { readEventLog, readSnapshot } from "../../ledger/read-runs.ts";
+import type { TypedApp } from "../app.ts";
+import { ALL_FAMILIES, addressOf } from "./families.ts";
+
+const AppendResponse = z.object({
+  run: AgentRunRecordSchema,
+  latest_event_id: z.number().int(),
+  appended_count: z.number().int(),
+  latest_external_event_sequence: z.number().int(),
+  duplicate: z.boolean(),
+});
+
+const SnapshotResponse = z.object({
+  after_event_id: z.number().int(),
+  events: z.array(
+    z.object({
+      event_id: z.number().int().nullable(),
+      event_type: z.string(),
+      event: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+
+export function eventRoutes(app: TypedApp, ledger: LedgerContext): void {
+  for (const family of ALL_FAMILIES) {
+    app.post(
+      `${family.prefix}/events`,
+      {
+        config: { scope: "agent-runs:events:append" },
+        schema: {
+          tags: ["events"],
+          summary: "Append AG-UI events (optimistic cursors, retry-safe)",
+          params: family.params,
+          body: AppendEventsBody,
+          response: { 200: AppendResponse },
+        },
+      },
+      async (request) => {
+        const result = await appendEvents(
+          ledger,
+          request.auth,
+          addressOf(request.params),
+          request.body,
+        );
+        return {
+          run: toAgentRunRecord(result.run),
+          latest_event_id: result.run.latest_event_id,
+          appended_count: result.appendedCount,
+          latest_external_event_sequence: result.run.latest_external_event_sequence,
+          duplicate: result.duplicate,
+        };
+      },
+    );
+
+    app.get(
+      `${family.prefix}/events`,
+      {
+        config: { scope: "agent-runs:read" },
+        schema: {
+          tags: ["events"],
+          summary: "Page through a run's log in event-id order",
+          params: family.params,
+          querystring: EventListQuery,
+          response: {
+            200: z.object({ data: z.array(LoggedEventSchema), page_info: PageInfoSchema }),
+          },
+        },
+      },
+      async (request) =>
+        readEventLog(ledger, request.auth, addressOf(request.params), {
+          afterEventId: request.query.after_event_id,
+          cursor: request.query.cursor,
+          limit: request.query.limit,
+        }),
+    );
+
+    app.get(
+      `${family.prefix}/snapshot`,
+      {
+        config: { scope: "agent-runs:read" },
+        schema: {
+          tags: ["events"],
+          summary: "A compact picture of the run: messages, state, open items",
+          params: family.params,
+          response: { 200: SnapshotResponse },
+        },
+      },
+      async (request) => readSnapshot(ledger, request.auth, addressOf(request.params)),
+    );
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Run-scoped routes are served under three path families with identical behaviour
+ * (contract §4): `/runs/{run_id}`, and the conversation-scoped `/conversations/{cid}/runs/{run_id}`
+ * and older `/conversations/{cid}/agent-runs/{run_id}`. `/runs/…` answers with canonical
+ * summaries, the conversation families with agent run records.
+ */
+import type { z } from "zod";
+import { ConversationRunParams, RunParams } from "../../contract/schemas.ts";
+import {
+  type AgentRunRecord,
+  type RunSummary,
+  toAgentRunRecord,
+  toRunSummary,
+} from "../../domain/records.ts";
+import type { RunAddress } from "../../ledger/access.ts";
+import type { RunRow } from "../../store/types.ts";
+
+export interface RunFamily {
+  prefix: string;
+  params: z.ZodType;
+  /** The shape this family answers with for a run. */
+  present: (run: RunRow) => RunSummary | AgentRunRecord;
+  tag: string;
+}
+
+export const CANONICAL: RunFamily = {
+  prefix: "/runs/:run_id",
+  params: RunParams,
+  present: toRunSummary,
+  tag: "runs",
+};
+
+export const CONVERSATION_FAMILIES: RunFamily[] = [
+  {
+    prefix: "/conversations/:conversation_id/runs/:run_id",
+    params: ConversationRunParams,
+    present: toAgentRunRecord,
+    tag: "conversation runs",
+  },
+  {
+    prefix: "/conversations/:conversation_id/agent-runs/:run_id",
+    params: ConversationRunParams,
+    present: toAgentRunRecord,
+    tag: "conversation runs (older paths)",
+  },
+];
+
+export const ALL_FAMILIES: RunFamily[] = [CANONICAL, ...CONVERSATION_FAMILIES];
+
+/** The run a request's path names. */
+export function addressOf(params: unknown): RunAddress {
+  const p = params as { run_id: string; conversation_id?: string };
+  return { runId: p.run_id, conversationId: p.conversation_id };
+}

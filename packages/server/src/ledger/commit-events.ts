@@ -1,0 +1,82 @@
+/**
+ * The one write path for a run's log: give the events ids, check they keep the log a valid
+ * AG-UI stream, insert them and advance the run's cursors — inside the caller's transaction.
+ * Every operation that writes events (append, complete, cancel, wait, tool result, create
+ * with `initial_status: "running"`, worker claims) goes through here.
+ */
+import { advanceSequence, hasRunStarted } from "../domain/agui/sequence.ts";
+import type { AguiEvent } from "../domain/agui/types.ts";
+import type { ProblemError } from "../errors.ts";
+import type { NewEvent, RunPatch, RunRow, RunStoreTx } from "../store/types.ts";
+import { runStartedEvent } from "./server-events.ts";
+
+export interface PendingEvent {
+  event: AguiEvent;
+  json: string;
+  /** Caller-appended (counts in the external sequence) or server-written. */
+  external: boolean;
+}
+
+export function serverEvent(event: AguiEvent): PendingEvent {
+  return { event, json: JSON.stringify(event), external: false };
+}
+
+/**
+ * The server's RUN_STARTED and the status change, when the run has not started yet
+ * (contract §4.3: written when the run becomes `running`).
+ */
+export function startIfNeeded(
+  run: RunRow,
+  now: string,
+): { events: PendingEvent[]; patch: RunPatch } {
+  if (hasRunStarted(run.sequence_state)) return { events: [], patch: {} };
+  return {
+    events: [serverEvent(runStartedEvent(run))],
+    patch: {
+      started_at: run.started_at ?? now,
+      ...(run.status === "pending" && { status: "running" }),
+    },
+  };
+}
+
+/**
+ * Appends `events` to `run`'s log and applies `patch`; returns the run as it now is.
+ * `invalid(index, message)` builds the error for an event that would break the AG-UI
+ * sequence; without it such a break is a server bug.
+ */
+export async function commitEvents(
+  tx: RunStoreTx,
+  run: RunRow,
+  events: readonly PendingEvent[],
+  patch: RunPatch,
+  now: string,
+  invalid?: (index: number, message: string) => ProblemError,
+): Promise<RunRow> {
+  const advanced = advanceSequence(
+    run.sequence_state,
+    events.map((e) => e.event),
+  );
+  if (!advanced.ok) {
+    if (invalid) throw invalid(advanced.index, advanced.message);
+    throw new Error(`server-written events would break the AG-UI sequence: ${advanced.message}`);
+  }
+  let eventId = run.latest_event_id;
+  let externalSeq = run.latest_external_event_sequence;
+  const rows: NewEvent[] = events.map((e) => ({
+    event_id: ++eventId,
+    event_type: e.event.type,
+    external_seq: e.external ? ++externalSeq : null,
+    event: e.event,
+    json: e.json,
+    created_at: now,
+  }));
+  const fullPatch: RunPatch = {
+    ...patch,
+    latest_event_id: eventId,
+    latest_external_event_sequence: externalSeq,
+    sequence_state: advanced.state,
+  };
+  if (rows.length > 0) await tx.insertEvents(run.pk, rows);
+  await tx.updateRun(run.pk, fullPatch);
+  return { ...run, ...fullPatch };
+}

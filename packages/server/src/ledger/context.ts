@@ -1,0 +1,15 @@
+/**
+ * What every ledger operation needs: the store, the cursor codec, a clock, and a hook that is
+ * told after each commit which run advanced (the live hub listens there).
+ */
+import type { CursorCodec } from "../domain/cursor.ts";
+import type { RunRow, RunStore } from "../store/types.ts";
+
+export interface LedgerContext {
+  store: RunStore;
+  cursors: CursorCodec;
+  /** The current time as an ISO-8601 UTC string with milliseconds. */
+  now: () => string;
+  /** Called after a transaction that changed `run` has committed. Must not throw. */
+  committed: (run: RunRow) => void;
+}

@@ -1,0 +1,123 @@
+/**
+ * End a run (contract §4.7): complete (completed | failed | cancelled) and cancel (optionally
+ * cascading to every active descendant). The terminal event is written in the same transaction
+ * as the status change, after events that close anything still open, so the log stays a valid
+ * AG-UI stream. Finishing also clears waiting fields and releases any lease.
+ */
+import type { AuthContext } from "../auth/auth-context.ts";
+import type { CompleteRunInput } from "../contract/schemas.ts";
+import { closingEvents } from "../domain/agui/sequence.ts";
+import { isTerminal, type TerminalStatus } from "../domain/run-status.ts";
+import { Problems } from "../errors.ts";
+import type { RunRow, RunStoreTx } from "../store/types.ts";
+import { assertMayWrite, lockRun, type RunAddress } from "./access.ts";
+import { commitEvents, serverEvent, startIfNeeded } from "./commit-events.ts";
+import type { LedgerContext } from "./context.ts";
+import { runErrorEvent, runFinishedEvent } from "./server-events.ts";
+
+export interface Ending {
+  status: TerminalStatus;
+  metadata?: Record<string, unknown> | undefined;
+  errorCode?: string | undefined;
+  errorMessage?: string | undefined;
+}
+
+const DEFAULT_MESSAGES: Record<TerminalStatus, string | null> = {
+  completed: null,
+  failed: "Run failed",
+  cancelled: "Run cancelled",
+};
+
+export async function completeRun(
+  ctx: LedgerContext,
+  auth: AuthContext,
+  address: RunAddress,
+  input: CompleteRunInput,
+): Promise<{ completed: boolean; run: RunRow }> {
+  const ending: Ending = {
+    status: input.status,
+    metadata: input.metadata,
+    errorCode:
+      input.terminal_error_code ?? (input.status === "cancelled" ? "cancelled" : undefined),
+    errorMessage: input.terminal_error_message,
+  };
+  const result = await ctx.store.transaction(async (tx) => {
+    const run = await lockRun(tx, auth, address);
+    const now = ctx.now();
+    if (isTerminal(run.status)) {
+      if (run.status === input.status) return { completed: false, run };
+      throw Problems.runAlreadyTerminal(`Run ${run.run_id} has already ended as ${run.status}`);
+    }
+    assertMayWrite(auth, run, now);
+    return { completed: true, run: await finish(tx, run, ending, now) };
+  });
+  if (result.completed) ctx.committed(result.run);
+  return result;
+}
+
+export async function cancelRun(
+  ctx: LedgerContext,
+  auth: AuthContext,
+  address: RunAddress,
+  cascade: boolean,
+): Promise<{ cancelled: boolean; run: RunRow }> {
+  const ending: Ending = { status: "cancelled", errorCode: "cancelled" };
+  const changed: RunRow[] = [];
+  const result = await ctx.store.transaction(async (tx) => {
+    const run = await lockRun(tx, auth, address);
+    const now = ctx.now();
+    if (isTerminal(run.status)) return { cancelled: false, run };
+    assertMayWrite(auth, run, now);
+    const ended = await finish(tx, run, ending, now);
+    changed.push(ended);
+    if (cascade) {
+      for (const child of await tx.listActiveRunsInTree(auth.projectId, run.run_id)) {
+        const locked = await tx.getRunForUpdate(auth.projectId, child.run_id);
+        if (locked && !isTerminal(locked.status))
+          changed.push(await finish(tx, locked, ending, now));
+      }
+    }
+    return { cancelled: true, run: ended };
+  });
+  for (const run of changed) ctx.committed(run);
+  return result;
+}
+
+/** Writes the closing and terminal events and the terminal status, inside `tx`. */
+export async function finish(
+  tx: RunStoreTx,
+  run: RunRow,
+  ending: Ending,
+  now: string,
+): Promise<RunRow> {
+  const start = startIfNeeded(run, now);
+  const message = ending.errorMessage ?? DEFAULT_MESSAGES[ending.status];
+  const terminal =
+    ending.status === "completed"
+      ? runFinishedEvent(run, ending.metadata ?? null)
+      : runErrorEvent(message ?? "Run failed", ending.errorCode ?? null);
+  const events = [
+    ...start.events,
+    ...closingEvents(run.sequence_state).map(serverEvent),
+    serverEvent(terminal),
+  ];
+  return commitEvents(
+    tx,
+    run,
+    events,
+    {
+      started_at: start.patch.started_at ?? run.started_at,
+      status: ending.status,
+      finished_at: now,
+      terminal_error_code: ending.status === "completed" ? null : (ending.errorCode ?? null),
+      terminal_error_message: ending.status === "completed" ? null : message,
+      metadata: ending.metadata ? { ...(run.metadata ?? {}), ...ending.metadata } : run.metadata,
+      waiting_reason: null,
+      waiting_tool_call_id: null,
+      waiting_tool_name: null,
+      lease_owner: null,
+      lease_expires_at: null,
+    },
+    now,
+  );
+}

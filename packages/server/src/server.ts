@@ -1,0 +1,70 @@
+/**
+ * Assembles a Runline server from configuration: store (migrated), bootstrap project and key,
+ * ledger, HTTP app. `main.ts` runs it as a process; tests start it on a free port.
+ */
+
+import { randomBytes } from "node:crypto";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import { Authenticator } from "./auth/authenticate.ts";
+import { bootstrap } from "./auth/bootstrap.ts";
+import type { Config } from "./config/config.ts";
+import { CursorCodec } from "./domain/cursor.ts";
+import { buildApp } from "./http/app.ts";
+import { Metrics } from "./http/metrics.ts";
+import type { LedgerContext } from "./ledger/context.ts";
+import { openStore } from "./store/open-store.ts";
+import type { RunRow, RunStore } from "./store/types.ts";
+
+export interface RunlineServer {
+  app: FastifyInstance;
+  store: RunStore;
+  ledger: LedgerContext;
+  /** The admin key generated on first start of an empty database (print it once). */
+  generatedKey: string | undefined;
+  /** Stops accepting, finishes in-flight requests, ends streams, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  logger?: FastifyServerOptions["logger"];
+  store?: RunStore;
+}
+
+export async function createServer(
+  config: Config,
+  options: ServerOptions = {},
+): Promise<RunlineServer> {
+  const store = options.store ?? (await openStore(config));
+  await store.migrate();
+  const boot = await bootstrap(store, config.bootstrapKey, new Date().toISOString());
+  const cursorSecret = await store.getOrCreateSecret("cursor", () =>
+    randomBytes(32).toString("base64url"),
+  );
+  const committedListeners: ((run: RunRow) => void)[] = [];
+  const ledger: LedgerContext = {
+    store,
+    cursors: new CursorCodec(cursorSecret),
+    now: () => new Date().toISOString(),
+    committed: (run) => {
+      for (const listener of committedListeners) listener(run);
+    },
+  };
+  const metrics = new Metrics();
+  const app = await buildApp(
+    { config, ledger, authenticator: new Authenticator(store), metrics },
+    options.logger ?? true,
+  );
+  let closed = false;
+  return {
+    app,
+    store,
+    ledger,
+    generatedKey: boot.createdKey,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Column lists shared by both stores, so a new run field is added in one place
+ * (plus a numbered migration for each store).
+ */
+import type { ApiKeyRow, NewRun, RunFilter, RunPage, RunPatch, RunRow } from "./types.ts";
+
+/** Every stored run column except `pk`, in insert order. */
+export const RUN_COLUMNS = [
+  "project_id",
+  "run_id",
+  "conversation_id",
+  "message_id",
+  "requested_by_user_id",
+  "agent_id",
+  "status",
+  "mode",
+  "runtime_target_kind",
+  "runtime_target_environment_id",
+  "runtime_target_branch_id",
+  "source_target_kind",
+  "source_target_environment_id",
+  "source_target_branch_id",
+  "latest_event_id",
+  "latest_external_event_sequence",
+  "parent_conversation_id",
+  "parent_run_id",
+  "root_run_id",
+  "spawned_from_message_id",
+  "spawned_from_tool_call_id",
+  "input_anchor_message_id",
+  "handoff_message_id",
+  "resolved_deployment_id",
+  "waiting_reason",
+  "waiting_tool_call_id",
+  "waiting_tool_name",
+  "terminal_error_code",
+  "terminal_error_message",
+  "implementation_kind",
+  "worker_key",
+  "metadata",
+  "request_snapshot",
+  "sequence_state",
+  "lease_owner",
+  "lease_expires_at",
+  "worker_session",
+  "created_at",
+  "started_at",
+  "finished_at",
+] as const satisfies readonly (keyof NewRun)[];
+
+/** Run columns that hold JSON documents. */
+export const RUN_JSON_COLUMNS = new Set<keyof RunRow>([
+  "metadata",
+  "request_snapshot",
+  "sequence_state",
+  "worker_session",
+]);
+
+export const ACTIVE_STATUSES = ["pending", "running", "waiting_for_tool"] as const;
+
+/** The patch's keys in a stable order (a cache key for prepared UPDATE statements). */
+export function patchColumns(patch: RunPatch): (keyof RunPatch)[] {
+  return (Object.keys(patch) as (keyof RunPatch)[]).filter((k) => patch[k] !== undefined).sort();
+}
+
+export type ApiKeyColumns = keyof ApiKeyRow;
+
+const FILTER_COLUMNS = [
+  "status",
+  "agent_id",
+  "conversation_id",
+  "parent_run_id",
+  "parent_conversation_id",
+  "spawned_from_tool_call_id",
+] as const satisfies readonly (keyof RunFilter)[];
+
+/**
+ * The keyset-paged SELECT behind every run listing. `placeholder(n)` spells the n-th
+ * parameter (1-based) in the store's dialect: `?` for SQLite, `$n` for PostgreSQL.
+ */
+export function runListQuery(
+  filter: RunFilter,
+  page: RunPage,
+  placeholder: (n: number) => string,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [filter.project_id];
+  const where: string[] = [`project_id = ${placeholder(1)}`];
+  const add = (condition: (p: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(condition(placeholder(params.length)));
+  };
+  for (const column of FILTER_COLUMNS) {
+    const value = filter[column];
+    if (value !== undefined) add((p) => `${column} = ${p}`, value);
+  }
+  if (page.afterPk !== undefined) {
+    add((p) => (page.order === "desc" ? `pk < ${p}` : `pk > ${p}`), page.afterPk);
+  }
+  params.push(page.limit);
+  const order = page.order === "desc" ? "DESC" : "ASC";
+  return {
+    sql: `SELECT * FROM runs WHERE ${where.join(" AND ")} ORDER BY pk ${order} LIMIT ${placeholder(params.length)}`,
+    params,
+  };
+}

@@ -1,0 +1,372 @@
+/**
+ * The embedded default store: one SQLite file in WAL mode through better-sqlite3.
+ *
+ * Two connections: a writer, on which transactions run one at a time (SQLite has one writer
+ * anyway; a promise queue keeps async callers from interleaving inside a transaction), and a
+ * reader, which sees only committed data and is never blocked by the writer (WAL).
+ */
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import type { AguiEvent } from "../../domain/agui/types.ts";
+import {
+  ACTIVE_STATUSES,
+  patchColumns,
+  RUN_COLUMNS,
+  RUN_JSON_COLUMNS,
+  runListQuery,
+} from "../columns.ts";
+import type {
+  ApiKeyRow,
+  ConversationRow,
+  LogPosition,
+  NewEvent,
+  NewRun,
+  ProjectRow,
+  RunFilter,
+  RunPage,
+  RunPatch,
+  RunRow,
+  RunStore,
+  RunStoreTx,
+  StoredEvent,
+} from "../types.ts";
+
+export interface SqliteStoreOptions {
+  /** Path of the database file (its directory is created), or ":memory:" is NOT supported (two connections). */
+  file: string;
+  synchronous: "NORMAL" | "FULL";
+}
+
+type Row = Record<string, unknown>;
+
+const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
+
+function encodeRun(run: NewRun): Row {
+  const row: Row = {};
+  for (const column of RUN_COLUMNS) {
+    const value = run[column];
+    row[column] = RUN_JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value;
+  }
+  return row;
+}
+
+function decodeRun(row: Row): RunRow {
+  const run = { ...row } as Record<string, unknown>;
+  for (const column of RUN_JSON_COLUMNS) {
+    const value = run[column];
+    run[column] = typeof value === "string" ? JSON.parse(value) : null;
+  }
+  return run as unknown as RunRow;
+}
+
+function decodeApiKey(row: Row): ApiKeyRow {
+  return { ...(row as unknown as ApiKeyRow), scopes: JSON.parse(row.scopes as string) };
+}
+
+function decodeConversation(row: Row): ConversationRow {
+  return {
+    ...(row as unknown as ConversationRow),
+    metadata: typeof row.metadata === "string" ? JSON.parse(row.metadata) : null,
+  };
+}
+
+const ACTIVE_LIST = ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ");
+
+export class SqliteStore implements RunStore {
+  readonly dialect = "sqlite" as const;
+  private readonly writer: Database.Database;
+  private reader: Database.Database | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly updateStatements = new Map<string, Database.Statement>();
+  private txOps: RunStoreTx | undefined;
+
+  constructor(private readonly options: SqliteStoreOptions) {
+    mkdirSync(join(options.file, ".."), { recursive: true });
+    this.writer = new Database(options.file);
+    this.writer.pragma("journal_mode = WAL");
+    this.writer.pragma(`synchronous = ${options.synchronous}`);
+    this.writer.pragma("foreign_keys = ON");
+    this.writer.pragma("busy_timeout = 5000");
+  }
+
+  async migrate(): Promise<void> {
+    const db = this.writer;
+    db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    );
+    const applied = new Set(
+      db
+        .prepare("SELECT version FROM schema_migrations")
+        .all()
+        .map((r) => (r as { version: number }).version),
+    );
+    const files = readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d+_.*\.sql$/.test(f))
+      .sort();
+    for (const file of files) {
+      const version = Number.parseInt(file, 10);
+      if (applied.has(version)) continue;
+      const sql = readFileSync(new URL(file, MIGRATIONS_DIR), "utf8");
+      db.transaction(() => {
+        db.exec(sql);
+        db.prepare(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        ).run(version, file, new Date().toISOString());
+      })();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    this.reader?.close();
+    this.writer.close();
+  }
+
+  async ping(): Promise<void> {
+    this.read().prepare("SELECT 1").get();
+  }
+
+  transaction<T>(fn: (tx: RunStoreTx) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.writer.exec("BEGIN IMMEDIATE");
+      try {
+        this.txOps ??= this.createTx();
+        const result = await fn(this.txOps);
+        this.writer.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (this.writer.inTransaction) this.writer.exec("ROLLBACK");
+        throw error;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The read connection, opened lazily (after migrations created the file's WAL index). */
+  private read(): Database.Database {
+    if (!this.reader) {
+      this.reader = new Database(this.options.file, { readonly: true, fileMustExist: true });
+      this.reader.pragma("busy_timeout = 5000");
+    }
+    return this.reader;
+  }
+
+  private readonly readStatements = new Map<string, Database.Statement>();
+
+  private readStatement(sql: string): Database.Statement {
+    let statement = this.readStatements.get(sql);
+    if (!statement) {
+      statement = this.read().prepare(sql);
+      this.readStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  async getRun(projectId: string, runId: string): Promise<RunRow | undefined> {
+    const row = this.readStatement("SELECT * FROM runs WHERE project_id = ? AND run_id = ?").get(
+      projectId,
+      runId,
+    ) as Row | undefined;
+    return row ? decodeRun(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter, page: RunPage): Promise<RunRow[]> {
+    const { sql, params } = runListQuery(filter, page, () => "?");
+    return (this.readStatement(sql).all(...params) as Row[]).map(decodeRun);
+  }
+
+  async readEvents(runPk: number, afterEventId: number, limit: number): Promise<StoredEvent[]> {
+    const rows = this.readStatement(
+      "SELECT event_id, event_type, data, created_at FROM run_events WHERE run_pk = ? AND event_id > ? ORDER BY event_id LIMIT ?",
+    ).all(runPk, afterEventId, limit) as {
+      event_id: number;
+      event_type: string;
+      data: string;
+      created_at: string;
+    }[];
+    return rows.map((r) => ({
+      event_id: r.event_id,
+      event_type: r.event_type,
+      event: JSON.parse(r.data) as AguiEvent,
+      created_at: r.created_at,
+    }));
+  }
+
+  async getConversation(projectId: string, id: string): Promise<ConversationRow | undefined> {
+    const row = this.readStatement(
+      "SELECT * FROM conversations WHERE project_id = ? AND id = ?",
+    ).get(projectId, id) as Row | undefined;
+    return row ? decodeConversation(row) : undefined;
+  }
+
+  async getApiKeyByPrefix(prefix: string): Promise<ApiKeyRow | undefined> {
+    const row = this.readStatement("SELECT * FROM api_keys WHERE prefix = ?").get(prefix) as
+      | Row
+      | undefined;
+    return row ? decodeApiKey(row) : undefined;
+  }
+
+  async listApiKeys(projectId: string): Promise<ApiKeyRow[]> {
+    return (
+      this.readStatement("SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at, id").all(
+        projectId,
+      ) as Row[]
+    ).map(decodeApiKey);
+  }
+
+  async revokeApiKey(projectId: string, id: string, at: string): Promise<boolean> {
+    return this.transaction(async () => {
+      const result = this.writer
+        .prepare(
+          "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE project_id = ? AND id = ?",
+        )
+        .run(at, projectId, id);
+      return result.changes > 0;
+    });
+  }
+
+  async touchApiKey(id: string, at: string): Promise<void> {
+    await this.transaction(async () => {
+      this.writer.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(at, id);
+    });
+  }
+
+  async getOrCreateSecret(name: string, create: () => string): Promise<string> {
+    return this.transaction(async () => {
+      this.writer
+        .prepare("INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+        .run(name, create());
+      return (
+        this.writer.prepare("SELECT value FROM secrets WHERE name = ?").get(name) as {
+          value: string;
+        }
+      ).value;
+    });
+  }
+
+  private createTx(): RunStoreTx {
+    const db = this.writer;
+    const selectRun = db.prepare("SELECT * FROM runs WHERE project_id = ? AND run_id = ?");
+    const insertRun = db.prepare(
+      `INSERT INTO runs (${RUN_COLUMNS.join(", ")}) VALUES (${RUN_COLUMNS.map((c) => `@${c}`).join(", ")})
+       ON CONFLICT (project_id, run_id) DO NOTHING RETURNING *`,
+    );
+    const insertEvent = db.prepare(
+      "INSERT INTO run_events (run_pk, event_id, event_type, external_seq, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    const externalAfterId = db.prepare(
+      "SELECT data FROM run_events WHERE run_pk = ? AND event_id > ? AND external_seq IS NOT NULL ORDER BY event_id LIMIT ?",
+    );
+    const externalAfterSeq = db.prepare(
+      "SELECT data FROM run_events WHERE run_pk = ? AND external_seq > ? ORDER BY external_seq LIMIT ?",
+    );
+    const toolCallResult = db.prepare(
+      `SELECT data FROM run_events WHERE run_pk = ? AND event_type = 'TOOL_CALL_RESULT'
+         AND json_extract(data, '$.toolCallId') = ? ORDER BY event_id DESC LIMIT 1`,
+    );
+    const activeDescendants = db.prepare(
+      `WITH RECURSIVE tree (run_id) AS (
+         SELECT run_id FROM runs WHERE project_id = @project AND parent_run_id = @run
+         UNION
+         SELECT r.run_id FROM runs r JOIN tree t ON r.project_id = @project AND r.parent_run_id = t.run_id
+       )
+       SELECT * FROM runs WHERE project_id = @project AND run_id IN (SELECT run_id FROM tree)
+         AND status IN (${ACTIVE_LIST}) ORDER BY pk`,
+    );
+    const insertConversation = db.prepare(
+      "INSERT INTO conversations (project_id, id, metadata, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    );
+    const selectConversation = db.prepare(
+      "SELECT * FROM conversations WHERE project_id = ? AND id = ?",
+    );
+    const firstProject = db.prepare("SELECT id FROM projects ORDER BY created_at, id LIMIT 1");
+    const insertProject = db.prepare(
+      "INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)",
+    );
+    const insertApiKey = db.prepare(
+      `INSERT INTO api_keys (id, project_id, name, prefix, secret_hash, scopes, created_at, revoked_at, last_used_at)
+       VALUES (@id, @project_id, @name, @prefix, @secret_hash, @scopes, @created_at, @revoked_at, @last_used_at)`,
+    );
+    const selectApiKey = db.prepare("SELECT * FROM api_keys WHERE prefix = ?");
+
+    return {
+      getRunForUpdate: async (projectId, runId) => {
+        const row = selectRun.get(projectId, runId) as Row | undefined;
+        return row ? decodeRun(row) : undefined;
+      },
+      insertRun: async (run) => {
+        const row = insertRun.get(encodeRun(run)) as Row | undefined;
+        return row ? decodeRun(row) : undefined;
+      },
+      updateRun: async (pk, patch) => {
+        const columns = patchColumns(patch);
+        if (columns.length === 0) return;
+        this.updateStatement(columns).run(...columns.map((c) => encodeValue(c, patch[c])), pk);
+      },
+      insertEvents: async (runPk, events: readonly NewEvent[]) => {
+        for (const e of events) {
+          insertEvent.run(runPk, e.event_id, e.event_type, e.external_seq, e.json, e.created_at);
+        }
+      },
+      externalEventsAfter: async (runPk, position: LogPosition, limit) => {
+        const rows = (
+          "afterEventId" in position
+            ? externalAfterId.all(runPk, position.afterEventId, limit)
+            : externalAfterSeq.all(runPk, position.afterExternalSeq, limit)
+        ) as { data: string }[];
+        return rows.map((r) => JSON.parse(r.data) as AguiEvent);
+      },
+      findToolCallResult: async (runPk, toolCallId) => {
+        const row = toolCallResult.get(runPk, toolCallId) as { data: string } | undefined;
+        return row ? (JSON.parse(row.data) as AguiEvent) : undefined;
+      },
+      listActiveRunsInTree: async (projectId, runId) =>
+        (activeDescendants.all({ project: projectId, run: runId }) as Row[]).map(decodeRun),
+      ensureConversation: async (conversation: ConversationRow) => {
+        const result = insertConversation.run(
+          conversation.project_id,
+          conversation.id,
+          conversation.metadata === null ? null : JSON.stringify(conversation.metadata),
+          conversation.created_at,
+        );
+        const row = selectConversation.get(conversation.project_id, conversation.id) as Row;
+        return { conversation: decodeConversation(row), created: result.changes > 0 };
+      },
+      lockBootstrap: async () => {
+        // BEGIN IMMEDIATE already holds SQLite's single write lock.
+      },
+      firstProjectId: async () => (firstProject.get() as { id: string } | undefined)?.id,
+      insertProject: async (project: ProjectRow) => {
+        insertProject.run(project.id, project.name, project.created_at);
+      },
+      insertApiKey: async (key: ApiKeyRow) => {
+        insertApiKey.run({ ...key, scopes: JSON.stringify(key.scopes) });
+      },
+      getApiKeyByPrefix: async (prefix) => {
+        const row = selectApiKey.get(prefix) as Row | undefined;
+        return row ? decodeApiKey(row) : undefined;
+      },
+    };
+  }
+
+  private updateStatement(columns: (keyof RunPatch)[]): Database.Statement {
+    const key = columns.join(",");
+    let statement = this.updateStatements.get(key);
+    if (!statement) {
+      statement = this.writer.prepare(
+        `UPDATE runs SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE pk = ?`,
+      );
+      this.updateStatements.set(key, statement);
+    }
+    return statement;
+  }
+}
+
+function encodeValue(column: keyof RunPatch, value: unknown): unknown {
+  return RUN_JSON_COLUMNS.has(column) && value !== null && value !== undefined
+    ? JSON.stringify(value)
+    : value;
+}

@@ -1,0 +1,208 @@
+/**
+ * The storage boundary. Everything Runline keeps goes through `RunStore`; SQLite
+ * (`sqlite/sqlite-store.ts`) and PostgreSQL (`postgres/postgres-store.ts`) implement it and
+ * pass the same conformance suite (`test/store/store-conformance.ts`).
+ *
+ * Stores hold no business rules: the ledger (`src/ledger/`) decides, inside `transaction()`,
+ * what to write. A transaction sees its own writes; reads outside one see only committed data
+ * and never block writers.
+ */
+import type { SequenceState } from "../domain/agui/sequence.ts";
+import type { AguiEvent } from "../domain/agui/types.ts";
+
+export type RunStatus =
+  | "pending"
+  | "running"
+  | "waiting_for_tool"
+  | "completed"
+  | "failed"
+  | "cancelled";
+
+export type WaitingReason = "tool" | "approval" | "event" | "input";
+
+export type JsonObject = Record<string, unknown>;
+
+/** A run as stored. Field names follow the wire format (snake_case) to keep mapping trivial. */
+export interface RunRow {
+  /** Internal, monotonically increasing row number: the keyset for listings. Never on the wire. */
+  pk: number;
+  project_id: string;
+  run_id: string;
+  conversation_id: string;
+  message_id: string;
+  requested_by_user_id: string | null;
+  agent_id: string;
+  status: RunStatus;
+  mode: string | null;
+  runtime_target_kind: string;
+  runtime_target_environment_id: string | null;
+  runtime_target_branch_id: string | null;
+  source_target_kind: string | null;
+  source_target_environment_id: string | null;
+  source_target_branch_id: string | null;
+  latest_event_id: number;
+  latest_external_event_sequence: number;
+  parent_conversation_id: string | null;
+  parent_run_id: string | null;
+  root_run_id: string;
+  spawned_from_message_id: string | null;
+  spawned_from_tool_call_id: string | null;
+  input_anchor_message_id: string | null;
+  handoff_message_id: string | null;
+  resolved_deployment_id: string | null;
+  waiting_reason: WaitingReason | null;
+  waiting_tool_call_id: string | null;
+  waiting_tool_name: string | null;
+  terminal_error_code: string | null;
+  terminal_error_message: string | null;
+  implementation_kind: string | null;
+  worker_key: string | null;
+  metadata: JsonObject | null;
+  /** The request that created the run (handed to workers). */
+  request_snapshot: JsonObject;
+  /** Open messages/tool calls/steps, so appends can be checked without replaying the log. */
+  sequence_state: SequenceState;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  worker_session: JsonObject | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export type NewRun = Omit<RunRow, "pk">;
+
+/** Columns the ledger may change after creation. */
+export type RunPatch = Partial<
+  Pick<
+    RunRow,
+    | "status"
+    | "latest_event_id"
+    | "latest_external_event_sequence"
+    | "waiting_reason"
+    | "waiting_tool_call_id"
+    | "waiting_tool_name"
+    | "terminal_error_code"
+    | "terminal_error_message"
+    | "metadata"
+    | "sequence_state"
+    | "lease_owner"
+    | "lease_expires_at"
+    | "worker_session"
+    | "started_at"
+    | "finished_at"
+  >
+>;
+
+export interface NewEvent {
+  event_id: number;
+  event_type: string;
+  /** Position among caller-appended events (1, 2, …); null for server-written events. */
+  external_seq: number | null;
+  event: AguiEvent;
+  /** `event` as JSON, serialised once by the caller. */
+  json: string;
+  created_at: string;
+}
+
+export interface StoredEvent {
+  event_id: number;
+  event_type: string;
+  event: AguiEvent;
+  created_at: string;
+}
+
+/** Where a retried batch would start: after an event id, or after an external sequence number. */
+export type LogPosition = { afterEventId: number } | { afterExternalSeq: number };
+
+export interface RunFilter {
+  project_id: string;
+  status?: RunStatus;
+  agent_id?: string;
+  conversation_id?: string;
+  parent_run_id?: string;
+  parent_conversation_id?: string;
+  spawned_from_tool_call_id?: string;
+}
+
+export interface RunPage {
+  /** Keyset: rows strictly after this pk in the listing order. */
+  afterPk?: number;
+  order: "asc" | "desc";
+  limit: number;
+}
+
+export interface ConversationRow {
+  project_id: string;
+  id: string;
+  metadata: JsonObject | null;
+  created_at: string;
+}
+
+export interface ProjectRow {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  project_id: string;
+  name: string | null;
+  prefix: string;
+  secret_hash: string;
+  scopes: string[];
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+/** Operations available inside one transaction. */
+export interface RunStoreTx {
+  /** Reads a run and locks it against concurrent writers until the transaction ends. */
+  getRunForUpdate(projectId: string, runId: string): Promise<RunRow | undefined>;
+  /** Inserts a run; `undefined` when (project_id, run_id) exists already (nothing written). */
+  insertRun(run: NewRun): Promise<RunRow | undefined>;
+  updateRun(pk: number, patch: RunPatch): Promise<void>;
+  insertEvents(runPk: number, events: readonly NewEvent[]): Promise<void>;
+  /** Caller-appended events (server-written ones skipped) after a position, ascending. */
+  externalEventsAfter(runPk: number, position: LogPosition, limit: number): Promise<AguiEvent[]>;
+  /** The TOOL_CALL_RESULT written for a tool call, if any. */
+  findToolCallResult(runPk: number, toolCallId: string): Promise<AguiEvent | undefined>;
+  /** Every run below `rootRunId`'s subtree whose status is active, for cascading cancel. */
+  listActiveRunsInTree(projectId: string, rootRunId: string): Promise<RunRow[]>;
+  /** Inserts the conversation unless it exists; returns it and whether it was created. */
+  ensureConversation(
+    conversation: ConversationRow,
+  ): Promise<{ conversation: ConversationRow; created: boolean }>;
+  /** Serialises bootstrap across server instances starting at once (until the transaction ends). */
+  lockBootstrap(): Promise<void>;
+  /** The oldest project's id, if any project exists. */
+  firstProjectId(): Promise<string | undefined>;
+  insertProject(project: ProjectRow): Promise<void>;
+  insertApiKey(key: ApiKeyRow): Promise<void>;
+  getApiKeyByPrefix(prefix: string): Promise<ApiKeyRow | undefined>;
+}
+
+export interface RunStore {
+  readonly dialect: "sqlite" | "postgres";
+  /** Applies pending numbered migrations. Safe to call at every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when storage is unreachable (for /readyz). */
+  ping(): Promise<void>;
+  /** Runs `fn` in one transaction: all of its writes commit together or not at all. */
+  transaction<T>(fn: (tx: RunStoreTx) => Promise<T>): Promise<T>;
+
+  getRun(projectId: string, runId: string): Promise<RunRow | undefined>;
+  listRuns(filter: RunFilter, page: RunPage): Promise<RunRow[]>;
+  /** Events with ids in (afterEventId, afterEventId + …], ascending, at most `limit`. */
+  readEvents(runPk: number, afterEventId: number, limit: number): Promise<StoredEvent[]>;
+  getConversation(projectId: string, id: string): Promise<ConversationRow | undefined>;
+  getApiKeyByPrefix(prefix: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(projectId: string): Promise<ApiKeyRow[]>;
+  revokeApiKey(projectId: string, id: string, at: string): Promise<boolean>;
+  touchApiKey(id: string, at: string): Promise<void>;
+  /** A server-wide secret (generated once, kept in the database) used to sign cursors and tokens. */
+  getOrCreateSecret(name: string, create: () => string): Promise<string>;
+}

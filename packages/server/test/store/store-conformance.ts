@@ -1,0 +1,311 @@
+/**
+ * The RunStore conformance suite: every store implementation must pass it unchanged.
+ * `describeStore` registers the suite for one store kind (skipped, visibly, when unavailable).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { NewEvent, RunStore } from "../../src/store/types.ts";
+import { newRunRow } from "../helpers/fixtures.ts";
+import { openTestStore, type TestStoreTarget } from "../helpers/stores.ts";
+
+const event = (
+  id: number,
+  type: string,
+  externalSeq: number | null,
+  extra: object = {},
+): NewEvent => {
+  const body = { type, ...extra };
+  return {
+    event_id: id,
+    event_type: type,
+    external_seq: externalSeq,
+    event: body,
+    json: JSON.stringify(body),
+    created_at: new Date().toISOString(),
+  };
+};
+
+export function describeStore(target: TestStoreTarget): void {
+  describe(`RunStore conformance: ${target.kind}`, { skip: target.skip }, () => {
+    let store: RunStore;
+    before(async () => {
+      store = await openTestStore(target.kind);
+    });
+    after(async () => {
+      await store?.close();
+    });
+
+    test("migrate is idempotent", async () => {
+      await store.migrate();
+      await store.migrate();
+      await store.ping();
+    });
+
+    test("insertRun stores every field and refuses a second run with the same id", async () => {
+      const row = newRunRow({ metadata: { a: 1 }, worker_key: "w" });
+      const inserted = await store.transaction((tx) => tx.insertRun(row));
+      assert.ok(inserted);
+      assert.equal(typeof inserted.pk, "number");
+      const { pk: _pk, ...stored } = inserted;
+      assert.deepEqual(stored, row);
+      const again = await store.transaction((tx) => tx.insertRun({ ...row, agent_id: "other" }));
+      assert.equal(again, undefined);
+      const read = await store.getRun("p1", row.run_id);
+      assert.equal(read?.agent_id, "agent");
+      assert.equal(await store.getRun("p2", row.run_id), undefined, "runs are per project");
+    });
+
+    test("a transaction that throws writes nothing", async () => {
+      const row = newRunRow();
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insertRun(row);
+          throw new Error("boom");
+        }),
+        /boom/,
+      );
+      assert.equal(await store.getRun("p1", row.run_id), undefined);
+    });
+
+    test("events read back in id order with their JSON intact", async () => {
+      const run = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
+      await store.transaction(async (tx) => {
+        await tx.insertEvents(run.pk, [
+          event(1, "RUN_STARTED", null, { threadId: "t", runId: "r" }),
+          event(2, "CUSTOM", 1, { name: "x", value: { nested: ["ü", 1.5, null] } }),
+          event(3, "CUSTOM", 2, { name: "y", value: 2 }),
+        ]);
+        await tx.updateRun(run.pk, { latest_event_id: 3, latest_external_event_sequence: 2 });
+      });
+      const all = await store.readEvents(run.pk, 0, 10);
+      assert.deepEqual(
+        all.map((e) => e.event_id),
+        [1, 2, 3],
+      );
+      assert.deepEqual(all[1]?.event, {
+        type: "CUSTOM",
+        name: "x",
+        value: { nested: ["ü", 1.5, null] },
+      });
+      assert.deepEqual(
+        (await store.readEvents(run.pk, 1, 1)).map((e) => e.event_id),
+        [2],
+      );
+      const after = await store.getRun("p1", run.run_id);
+      assert.equal(after?.latest_event_id, 3);
+      assert.equal(after?.latest_external_event_sequence, 2);
+    });
+
+    test("a duplicate event id is refused and the transaction leaves no trace", async () => {
+      const run = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
+      await store.transaction((tx) =>
+        tx.insertEvents(run.pk, [event(1, "CUSTOM", 1, { name: "a", value: 1 })]),
+      );
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.updateRun(run.pk, { latest_event_id: 99 });
+          await tx.insertEvents(run.pk, [event(1, "CUSTOM", 2, { name: "b", value: 2 })]);
+        }),
+      );
+      assert.equal((await store.readEvents(run.pk, 0, 10)).length, 1);
+      assert.equal((await store.getRun("p1", run.run_id))?.latest_event_id, 0);
+    });
+
+    test("externalEventsAfter skips server-written events, by event id or by external sequence", async () => {
+      const run = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
+      await store.transaction((tx) =>
+        tx.insertEvents(run.pk, [
+          event(1, "RUN_STARTED", null, { threadId: "t", runId: "r" }),
+          event(2, "CUSTOM", 1, { name: "a", value: 1 }),
+          event(3, "TOOL_CALL_RESULT", null, { toolCallId: "tc", messageId: "m", content: "ok" }),
+          event(4, "CUSTOM", 2, { name: "b", value: 2 }),
+        ]),
+      );
+      const byId = await store.transaction((tx) =>
+        tx.externalEventsAfter(run.pk, { afterEventId: 0 }, 10),
+      );
+      assert.deepEqual(
+        byId.map((e) => e.name),
+        ["a", "b"],
+      );
+      const bySeq = await store.transaction((tx) =>
+        tx.externalEventsAfter(run.pk, { afterExternalSeq: 1 }, 10),
+      );
+      assert.deepEqual(
+        bySeq.map((e) => e.name),
+        ["b"],
+      );
+      const limited = await store.transaction((tx) =>
+        tx.externalEventsAfter(run.pk, { afterEventId: 0 }, 1),
+      );
+      assert.equal(limited.length, 1);
+      const result = await store.transaction((tx) => tx.findToolCallResult(run.pk, "tc"));
+      assert.equal(result?.content, "ok");
+      assert.equal(
+        await store.transaction((tx) => tx.findToolCallResult(run.pk, "nope")),
+        undefined,
+      );
+    });
+
+    test("updateRun changes only the given columns, JSON included", async () => {
+      const run = (await store.transaction((tx) =>
+        tx.insertRun(newRunRow({ metadata: { keep: true } })),
+      ))!;
+      await store.transaction((tx) =>
+        tx.updateRun(run.pk, {
+          status: "running",
+          worker_session: { key: "s" },
+          started_at: "2026-01-01T00:00:00.000Z",
+        }),
+      );
+      const read = await store.getRun("p1", run.run_id);
+      assert.equal(read?.status, "running");
+      assert.deepEqual(read?.worker_session, { key: "s" });
+      assert.deepEqual(read?.metadata, { keep: true });
+      assert.equal(read?.started_at, "2026-01-01T00:00:00.000Z");
+    });
+
+    test("listRuns filters and pages by keyset in both directions", async () => {
+      const conversation = "00000000-0000-4000-8000-000000000001";
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const row = newRunRow({
+          project_id: "p-list",
+          conversation_id: conversation,
+          agent_id: i % 2 ? "odd" : "even",
+        });
+        ids.push(row.run_id);
+        await store.transaction((tx) => tx.insertRun(row));
+      }
+      const desc = await store.listRuns({ project_id: "p-list" }, { order: "desc", limit: 3 });
+      assert.deepEqual(
+        desc.map((r) => r.run_id),
+        [ids[4], ids[3], ids[2]],
+      );
+      const next = await store.listRuns(
+        { project_id: "p-list" },
+        { order: "desc", limit: 3, afterPk: desc[2]!.pk },
+      );
+      assert.deepEqual(
+        next.map((r) => r.run_id),
+        [ids[1], ids[0]],
+      );
+      const asc = await store.listRuns(
+        { project_id: "p-list", agent_id: "odd" },
+        { order: "asc", limit: 10 },
+      );
+      assert.deepEqual(
+        asc.map((r) => r.run_id),
+        [ids[1], ids[3]],
+      );
+      assert.equal(
+        (await store.listRuns({ project_id: "p-other" }, { order: "asc", limit: 10 })).length,
+        0,
+      );
+    });
+
+    test("listActiveRunsInTree finds active descendants at any depth, not the run itself", async () => {
+      const root = newRunRow({ project_id: "p-tree" });
+      const child = newRunRow({
+        project_id: "p-tree",
+        parent_run_id: root.run_id,
+        root_run_id: root.run_id,
+      });
+      const grandchild = newRunRow({
+        project_id: "p-tree",
+        parent_run_id: child.run_id,
+        root_run_id: root.run_id,
+      });
+      const done = newRunRow({
+        project_id: "p-tree",
+        parent_run_id: root.run_id,
+        root_run_id: root.run_id,
+        status: "completed",
+      });
+      await store.transaction(async (tx) => {
+        for (const r of [root, child, grandchild, done]) await tx.insertRun(r);
+      });
+      const found = await store.transaction((tx) => tx.listActiveRunsInTree("p-tree", root.run_id));
+      assert.deepEqual(
+        new Set(found.map((r) => r.run_id)),
+        new Set([child.run_id, grandchild.run_id]),
+      );
+    });
+
+    test("ensureConversation creates once and reports whether it did", async () => {
+      const conversation = {
+        project_id: "p1",
+        id: "00000000-0000-4000-8000-00000000000a",
+        metadata: { title: "hi" },
+        created_at: new Date().toISOString(),
+      };
+      const first = await store.transaction((tx) => tx.ensureConversation(conversation));
+      const second = await store.transaction((tx) =>
+        tx.ensureConversation({ ...conversation, metadata: null }),
+      );
+      assert.equal(first.created, true);
+      assert.equal(second.created, false);
+      assert.deepEqual(second.conversation.metadata, { title: "hi" });
+      assert.deepEqual((await store.getConversation("p1", conversation.id))?.metadata, {
+        title: "hi",
+      });
+      assert.equal(await store.getConversation("p2", conversation.id), undefined);
+    });
+
+    test("projects, API keys and revocation", async () => {
+      const now = new Date().toISOString();
+      await store.transaction(async (tx) => {
+        await tx.lockBootstrap();
+        await tx.insertProject({ id: "proj-keys", name: "k", created_at: now });
+        await tx.insertApiKey({
+          id: "key-1",
+          project_id: "proj-keys",
+          name: "n",
+          prefix: "abc123",
+          secret_hash: "00ff",
+          scopes: ["admin"],
+          created_at: now,
+          revoked_at: null,
+          last_used_at: null,
+        });
+      });
+      assert.ok(await store.transaction((tx) => tx.firstProjectId()));
+      const key = await store.getApiKeyByPrefix("abc123");
+      assert.deepEqual(key?.scopes, ["admin"]);
+      assert.equal((await store.listApiKeys("proj-keys")).length, 1);
+      await store.touchApiKey("key-1", now);
+      assert.equal((await store.getApiKeyByPrefix("abc123"))?.last_used_at, now);
+      assert.equal(await store.revokeApiKey("other-project", "key-1", now), false);
+      assert.equal(await store.revokeApiKey("proj-keys", "key-1", now), true);
+      assert.equal((await store.getApiKeyByPrefix("abc123"))?.revoked_at, now);
+    });
+
+    test("getOrCreateSecret creates once and then returns the same value", async () => {
+      const a = await store.getOrCreateSecret("test-secret", () => "first");
+      const b = await store.getOrCreateSecret("test-secret", () => "second");
+      assert.equal(a, "first");
+      assert.equal(b, "first");
+    });
+
+    test("concurrent transactions on one run serialise: no lost update", async () => {
+      const run = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.transaction(async (tx) => {
+            const current = (await tx.getRunForUpdate("p1", run.run_id))!;
+            const next = current.latest_event_id + 1;
+            await tx.insertEvents(run.pk, [
+              event(next, "CUSTOM", next, { name: "n", value: next }),
+            ]);
+            await tx.updateRun(run.pk, { latest_event_id: next });
+          }),
+        ),
+      );
+      const events = await store.readEvents(run.pk, 0, 100);
+      assert.deepEqual(
+        events.map((e) => e.event_id),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+    });
+  });
+}
