@@ -6,9 +6,9 @@
  * `defaultApplyEvents` for messages and state, and the open/close bookkeeping of `verifyEvents`),
  * so "same messages and state" holds by construction. The snapshot is:
  *
- * 1. the run's `RUN_STARTED`, with `input.messages` emptied: that history is already in the
- *    `MESSAGES_SNAPSHOT`, and replaying it a second time would put it ahead of messages the run
- *    inserted between it (a tool result lands right after the message holding its call);
+ * 1. the run's `RUN_STARTED`, with `input.messages` emptied: that history is in the
+ *    `MESSAGES_SNAPSHOT`, and replaying it here too would put all of it ahead of messages the
+ *    run inserted among it (a tool result lands right after the message holding its call);
  * 2. `MESSAGES_SNAPSHOT` (`event_id: null`): every message the client would hold, minus the roles
  *    the contract leaves out (`system`, `developer`, `activity`). A message or tool call that is
  *    still open appears as a shell — its content/arguments as they were when it (re)opened,
@@ -28,6 +28,8 @@
  *    (`event_id: null`), after everything else, so the client's chunk lane is open again and
  *    the stream's id-less continuation chunks still land in it;
  * 5. the terminal event, when the run has ended.
+ *
+ * Logged events are returned as they are in the log (by reference); the log is never modified.
  *
  * Known gaps (each needs a producer doing something unusual):
  * - activity messages are not carried (the contract leaves them out);

@@ -1,13 +1,12 @@
 #!/usr/bin/env node
-// Runs the server's tests with Node's built-in runner (TypeScript through tsx).
-// Usage: node scripts/run-tests.mjs [substring filter ...]
-// Node 20's `--test` does not expand globs, so the files are collected here.
+// Runs a package's tests with Node's built-in runner (TypeScript through tsx).
+// Usage, from a package directory: node ../../scripts/run-tests.mjs [substring filter ...]
+// Collects every `*.test.ts` under ./test (Node 20's `--test` does not expand globs).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = process.cwd();
 const filters = process.argv.slice(2);
 
 function collect(dir) {
