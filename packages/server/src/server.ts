@@ -7,18 +7,29 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { Authenticator } from "./auth/authenticate.ts";
 import { bootstrap } from "./auth/bootstrap.ts";
+import { ServerTokens } from "./auth/server-tokens.ts";
+import { UserJwts } from "./auth/user-jwts.ts";
 import type { Config } from "./config/config.ts";
 import { CursorCodec } from "./domain/cursor.ts";
 import { buildApp } from "./http/app.ts";
 import { Metrics } from "./http/metrics.ts";
 import type { LedgerContext } from "./ledger/context.ts";
+import { Live } from "./live/live.ts";
 import { openStore } from "./store/open-store.ts";
 import type { RunRow, RunStore } from "./store/types.ts";
+import { type ClaimWakeups, LocalClaimWakeups, notifyClaimableRuns } from "./workers/wakeups.ts";
 
 export interface RunlineServer {
   app: FastifyInstance;
   store: RunStore;
   ledger: LedgerContext;
+  tokens: ServerTokens;
+  /** Called after every commit that changed a run (the live hub and worker wake-ups listen). */
+  onCommitted(listener: (run: RunRow) => void): void;
+  /** Live following: the hub, the open SSE streams and (PostgreSQL) the cross-instance feed. */
+  live: Live;
+  /** Wakes long-polling worker claims; a cross-instance feed calls its `notify` too. */
+  claimWakeups: ClaimWakeups;
   /** The admin key generated on first start of an empty database (print it once). */
   generatedKey: string | undefined;
   /** Stops accepting, finishes in-flight requests, ends streams, closes the store. */
@@ -40,6 +51,9 @@ export async function createServer(
   const cursorSecret = await store.getOrCreateSecret("cursor", () =>
     randomBytes(32).toString("base64url"),
   );
+  const tokens = new ServerTokens(
+    await store.getOrCreateSecret("server-tokens", () => randomBytes(32).toString("base64url")),
+  );
   const committedListeners: ((run: RunRow) => void)[] = [];
   const ledger: LedgerContext = {
     store,
@@ -50,20 +64,40 @@ export async function createServer(
     },
   };
   const metrics = new Metrics();
+  const live = await Live.start(config, store, metrics);
+  committedListeners.push((run) => live.committed(run));
+  const claimWakeups = new LocalClaimWakeups();
+  committedListeners.push(notifyClaimableRuns(claimWakeups, () => ledger.now()));
   const app = await buildApp(
-    { config, ledger, authenticator: new Authenticator(store), metrics },
+    {
+      config,
+      ledger,
+      authenticator: new Authenticator(store, tokens, new UserJwts(config.jwt)),
+      tokens,
+      metrics,
+      live,
+      claimWakeups,
+    },
     options.logger ?? true,
   );
+  live.useLogger(app.log);
   let closed = false;
   return {
     app,
     store,
     ledger,
+    tokens,
+    live,
+    claimWakeups,
+    onCommitted: (listener) => {
+      committedListeners.push(listener);
+    },
     generatedKey: boot.createdKey,
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
+      await app.close(); // its preClose hook ends open streams first
+      await live.close();
       await store.close();
     },
   };

@@ -12,6 +12,18 @@ export type Scope = (typeof SCOPES)[number];
 /** What a new API key gets when the request names no scopes: everything but admin. */
 export const DEFAULT_KEY_SCOPES: readonly Scope[] = SCOPES.filter((s) => s !== "admin");
 
+/** The scopes of a run event-writer token: appending to its one run, nothing else. */
+export const RUN_EVENT_WRITER_SCOPES: readonly Scope[] = ["agent-runs:events:append"];
+
+export function isScope(name: unknown): name is Scope {
+  return typeof name === "string" && (SCOPES as readonly string[]).includes(name);
+}
+
+/** The known scopes among `names` (unknown ones are dropped, never an error). */
+export function knownScopes(names: readonly unknown[]): Set<Scope> {
+  return new Set(names.filter(isScope));
+}
+
 export type Principal =
   | { kind: "api_key"; keyId: string }
   | { kind: "jwt"; subject: string }
@@ -24,4 +36,22 @@ export interface AuthContext {
   userId: string | null;
   scopes: ReadonlySet<Scope>;
   principal: Principal;
+}
+
+/**
+ * A stable name for the credential behind a request (rate limiting, logs): never a secret.
+ * JWT subjects are qualified by project, since two identity-provider tenants may reuse a `sub`.
+ */
+export function credentialKey(auth: AuthContext): string {
+  const p = auth.principal;
+  switch (p.kind) {
+    case "api_key":
+      return `api_key:${p.keyId}`;
+    case "jwt":
+      return `jwt:${auth.projectId}:${p.subject}`;
+    case "run_writer":
+      return `run_writer:${auth.projectId}:${p.runId}`;
+    case "worker":
+      return `worker:${p.workerId}`;
+  }
 }

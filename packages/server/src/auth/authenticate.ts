@@ -1,26 +1,87 @@
 /**
  * Turns request headers into an `AuthContext`, or refuses. One place decides who a caller is;
- * the HTTP layer then checks the route's scope. (JWTs, worker and run-writer tokens slot in
- * here as further credential kinds.)
+ * the HTTP layer then checks the route's scope (`authorize.ts`). Credential kinds:
+ *
+ * - API keys `vf_<prefix>_<secret>` (Bearer or `X-API-Key`): found by prefix, secret compared
+ *   by hash in constant time, looked up on every request (so revocation is immediate);
+ * - tokens the server issued itself (run event-writer and worker tokens): JWTs with a
+ *   `tokenUse` claim, verified only by `ServerTokens`;
+ * - user JWTs from the identity provider: every other JWT, verified only by `UserJwts`.
+ *
+ * Which verifier sees a JWT is decided by the presence of `tokenUse` in its (unverified)
+ * payload; each verifier then checks signature and claims itself, so neither kind is ever
+ * accepted as the other.
  */
+import { decodeJwt } from "jose";
 import { Problems } from "../errors.ts";
-import type { RunStore } from "../store/types.ts";
+import type { ApiKeyRow, RunStore } from "../store/types.ts";
 import { parseApiKey, secretMatches } from "./api-keys.ts";
-import { type AuthContext, SCOPES, type Scope } from "./auth-context.ts";
+import { type AuthContext, knownScopes } from "./auth-context.ts";
+import type { ServerTokens } from "./server-tokens.ts";
+import type { UserJwts } from "./user-jwts.ts";
 
 export interface CredentialHeaders {
   authorization?: string | undefined;
   "x-api-key"?: string | undefined;
 }
 
+/** `last_used_at` of a key is written at most once per this interval. */
+export const TOUCH_INTERVAL_MS = 60_000;
+
 export class Authenticator {
-  constructor(private readonly store: RunStore) {}
+  /** When this process last recorded a use, per key id (so a burst writes once). */
+  private readonly touchedAt = new Map<string, number>();
+  private readonly pendingTouches = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly tokens: ServerTokens,
+    private readonly userJwts?: UserJwts,
+  ) {}
 
   async authenticate(headers: CredentialHeaders): Promise<AuthContext> {
+    const apiKeyHeader = headers["x-api-key"]?.trim();
+    if (apiKeyHeader) {
+      if (!apiKeyHeader.startsWith("vf_")) {
+        throw Problems.unauthenticated("X-API-Key must hold an API key (vf_…)");
+      }
+      return this.fromApiKey(apiKeyHeader);
+    }
+    if (headers.authorization === undefined) throw Problems.unauthenticated();
     const bearer = bearerToken(headers.authorization);
-    const apiKey = headers["x-api-key"]?.trim() || bearer;
-    if (!apiKey) throw Problems.unauthenticated();
-    return this.fromApiKey(apiKey);
+    if (!bearer) throw Problems.unauthenticated("Send the credential as Authorization: Bearer …");
+    if (bearer.startsWith("vf_")) return this.fromApiKey(bearer);
+    return isServerToken(bearer) ? this.fromServerToken(bearer) : this.fromUserJwt(bearer);
+  }
+
+  /** Resolves once every pending last-used write has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.pendingTouches]);
+  }
+
+  private async fromServerToken(token: string): Promise<AuthContext> {
+    const claims = await this.tokens.verify(token);
+    if (!claims) throw Problems.unauthenticated("The token is invalid or expired");
+    return {
+      projectId: claims.projectId,
+      userId: null,
+      scopes: knownScopes(claims.scopes),
+      principal:
+        claims.tokenUse === "run_event_writer"
+          ? { kind: "run_writer", runId: claims.runId }
+          : { kind: "worker", workerId: claims.workerId },
+    };
+  }
+
+  private async fromUserJwt(token: string): Promise<AuthContext> {
+    if (!this.userJwts) throw Problems.unauthenticated("JWT authentication is not configured");
+    const claims = await this.userJwts.verify(token);
+    return {
+      projectId: claims.projectId,
+      userId: claims.userId,
+      scopes: claims.scopes,
+      principal: { kind: "jwt", subject: claims.userId },
+    };
   }
 
   private async fromApiKey(key: string): Promise<AuthContext> {
@@ -30,19 +91,48 @@ export class Authenticator {
     if (!row || row.revoked_at !== null || !secretMatches(parsed.secret, row.secret_hash)) {
       throw Problems.unauthenticated("The API key is unknown or revoked");
     }
+    this.recordUse(row);
     return {
       projectId: row.project_id,
       userId: null,
-      scopes: new Set(
-        row.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)),
-      ),
+      scopes: knownScopes(row.scopes),
       principal: { kind: "api_key", keyId: row.id },
     };
   }
+
+  /**
+   * Records `last_used_at`, throttled (the stored value and this process's memory both count),
+   * off the request's path: the request neither waits for it nor fails with it — last-used is
+   * advisory, and a failed write is simply retried on a later use.
+   */
+  private recordUse(row: ApiKeyRow): void {
+    const now = Date.now();
+    const stored = row.last_used_at === null ? 0 : Date.parse(row.last_used_at);
+    const last = Math.max(stored, this.touchedAt.get(row.id) ?? 0);
+    if (now - last < TOUCH_INTERVAL_MS) return;
+    this.touchedAt.set(row.id, now);
+    const touch = this.store
+      .touchApiKey(row.id, new Date(now).toISOString())
+      .catch(() => {
+        this.touchedAt.delete(row.id);
+      })
+      .finally(() => {
+        this.pendingTouches.delete(touch);
+      });
+    this.pendingTouches.add(touch);
+  }
 }
 
-function bearerToken(header: string | undefined): string | undefined {
-  if (!header) return undefined;
+function bearerToken(header: string): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
+}
+
+/** Routing only (nothing is trusted before verification): does the JWT claim a `tokenUse`? */
+function isServerToken(token: string): boolean {
+  try {
+    return "tokenUse" in decodeJwt(token);
+  } catch {
+    throw Problems.unauthenticated("The credential is not a valid API key or token");
+  }
 }

@@ -38,14 +38,21 @@ const EnvSchema = z.object({
     .optional(),
   RUNLINE_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   RUNLINE_JWKS_URL: z.url().optional(),
-  RUNLINE_JWT_ISSUER: z.string().min(1).optional(),
+  RUNLINE_JWT_ISSUER: z
+    .string()
+    .min(1)
+    .refine((v) => v !== "runline", 'must not be "runline" (reserved for Runline\'s own tokens)')
+    .optional(),
   RUNLINE_JWT_AUDIENCE: z.string().min(1).optional(),
   RUNLINE_JWT_CLOCK_TOLERANCE_S: intFromEnv(0, 3600).default(5),
+  RUNLINE_JWKS_COOLDOWN_S: intFromEnv(0, 3600).default(30),
+  RUNLINE_RUN_EVENT_TOKEN_TTL_S: intFromEnv(60, 86_400).default(3600),
   RUNLINE_BODY_LIMIT_BYTES: intFromEnv(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
   RUNLINE_SSE_HEARTBEAT_MS: intFromEnv(100, 3_600_000).default(15_000),
   RUNLINE_SSE_MAX_STREAMS: intFromEnv(1, 1_000_000).default(20_000),
   RUNLINE_SSE_MAX_STREAMS_PER_CREDENTIAL: intFromEnv(1, 1_000_000).default(2_000),
   RUNLINE_SSE_MAX_BUFFERED_EVENTS: intFromEnv(16, 1_000_000).default(10_000),
+  RUNLINE_SSE_RECHECK_MS: intFromEnv(50, 3_600_000).default(5_000),
   RUNLINE_RATE_LIMIT_PER_MINUTE: intFromEnv(0, 100_000_000).default(0),
   RUNLINE_WORKER_INACTIVE_AFTER_S: intFromEnv(5, 86_400).default(60),
   RUNLINE_SHUTDOWN_GRACE_MS: intFromEnv(0, 600_000).default(10_000),
@@ -70,13 +77,19 @@ export type Config = {
     issuer: string | undefined;
     audience: string | undefined;
     clockToleranceSeconds: number;
+    /** Least time between two JWKS fetches caused by tokens with an unknown `kid`. */
+    jwksCooldownSeconds: number;
   };
+  /** Lifetime of run event-writer tokens. */
+  runEventTokenTtlSeconds: number;
   bodyLimitBytes: number;
   sse: {
     heartbeatMs: number;
     maxStreams: number;
     maxStreamsPerCredential: number;
     maxBufferedEvents: number;
+    /** PostgreSQL: how often followed runs are re-checked in case a NOTIFY was lost. */
+    recheckMs: number;
   };
   rateLimitPerMinute: number;
   workerInactiveAfterSeconds: number;
@@ -119,13 +132,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issuer: e.RUNLINE_JWT_ISSUER,
       audience: e.RUNLINE_JWT_AUDIENCE,
       clockToleranceSeconds: e.RUNLINE_JWT_CLOCK_TOLERANCE_S,
+      jwksCooldownSeconds: e.RUNLINE_JWKS_COOLDOWN_S,
     },
+    runEventTokenTtlSeconds: e.RUNLINE_RUN_EVENT_TOKEN_TTL_S,
     bodyLimitBytes: e.RUNLINE_BODY_LIMIT_BYTES,
     sse: {
       heartbeatMs: e.RUNLINE_SSE_HEARTBEAT_MS,
       maxStreams: e.RUNLINE_SSE_MAX_STREAMS,
       maxStreamsPerCredential: e.RUNLINE_SSE_MAX_STREAMS_PER_CREDENTIAL,
       maxBufferedEvents: e.RUNLINE_SSE_MAX_BUFFERED_EVENTS,
+      recheckMs: e.RUNLINE_SSE_RECHECK_MS,
     },
     rateLimitPerMinute: e.RUNLINE_RATE_LIMIT_PER_MINUTE,
     workerInactiveAfterSeconds: e.RUNLINE_WORKER_INACTIVE_AFTER_S,

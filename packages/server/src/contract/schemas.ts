@@ -5,6 +5,7 @@
  * Optional request fields (`x?`) also accept an explicit `null`, meaning "not given".
  */
 import { z } from "zod";
+import { SCOPES } from "../auth/auth-context.ts";
 import { AGENT_ID_PATTERN, RUN_ID_PATTERN } from "../domain/ids.ts";
 
 /** An optional field that also accepts null; both mean "not given". */
@@ -258,4 +259,132 @@ export const ConversationSchema = z.object({
   project_id: z.string(),
   metadata: JsonObject.nullable(),
   created_at: z.string(),
+});
+
+// ── Authentication (contract §2) ────────────────────────────────────────────────────────────
+
+export const ScopeSchema = z.enum(SCOPES);
+
+export const CreateApiKeyBody = optionalBody(
+  z.strictObject({
+    name: opt(z.string().trim().min(1).max(200)),
+    scopes: opt(
+      z
+        .array(ScopeSchema)
+        .min(1, "must name at least one scope")
+        .max(SCOPES.length * 4),
+    ),
+  }),
+);
+
+export const ApiKeyParams = z.object({ id: z.string().min(1).max(128) });
+
+export const ApiKeySchema = z.object({
+  id: z.string(),
+  name: Nullable,
+  prefix: z.string(),
+  scopes: z.array(ScopeSchema),
+  created_at: z.string(),
+  last_used_at: Nullable,
+  revoked_at: Nullable,
+});
+
+export const CreatedApiKeySchema = ApiKeySchema.extend({
+  key: z.string().describe("The full key, vf_<prefix>_<secret>: shown only in this response"),
+});
+
+export const ChildRunParams = z.object({ run_id: RunId, child_run_id: RunId });
+
+export const RunEventTokenSchema = z.object({
+  run_event_token: z
+    .string()
+    .describe("A short-lived JWT that can append events to this one run and nothing else"),
+});
+
+// ── Agent workers (contract §5) ─────────────────────────────────────────────────────────────
+
+const rangeMessage = (min: number, max: number) => `must be a number from ${min} to ${max}`;
+const LeaseSeconds = z
+  .number({ message: "must be a whole number of seconds from 5 to 3600" })
+  .int("must be a whole number of seconds from 5 to 3600")
+  .min(5, "must be a whole number of seconds from 5 to 3600")
+  .max(3600, "must be a whole number of seconds from 5 to 3600");
+const WaitSeconds = z
+  .number({ message: rangeMessage(0, 30) })
+  .min(0, rangeMessage(0, 30))
+  .max(30, rangeMessage(0, 30));
+const WorkerId = z.string().min(1).max(128);
+export const SessionStatus = z.enum(["active", "completed", "failed", "cancelled"]);
+
+export const ProjectReferenceParams = z.object({
+  project_reference: z
+    .string()
+    .min(1)
+    .max(128)
+    .describe('The caller\'s project: its id, or "current"'),
+});
+export const WorkerParams = z.object({ worker_id: WorkerId });
+export const WorkerRunParams = z.object({ worker_id: WorkerId, run_id: RunId });
+
+export const RegisterWorkerBody = z.object({
+  implementation_kind: ShortText,
+  worker_key: ShortText,
+  implementation_display_name: opt(ShortText),
+  display_name: opt(ShortText),
+  metadata: opt(JsonObject),
+});
+export type RegisterWorkerInput = z.output<typeof RegisterWorkerBody>;
+
+export const HeartbeatBody = optionalBody(
+  z.object({
+    status: opt(z.enum(["active", "inactive"])),
+    metadata: opt(JsonObject),
+  }),
+);
+export type HeartbeatInput = z.output<typeof HeartbeatBody>;
+
+export const ClaimBody = optionalBody(
+  z.object({ lease_duration_seconds: opt(LeaseSeconds), wait_seconds: opt(WaitSeconds) }),
+);
+export const LeaseBody = optionalBody(z.object({ lease_duration_seconds: opt(LeaseSeconds) }));
+
+export const WorkerSessionBody = z.object({
+  session_key: ShortText,
+  status: SessionStatus,
+  metadata: opt(JsonObject),
+});
+export type WorkerSessionInput = z.output<typeof WorkerSessionBody>;
+
+export const WorkerSchema = z.object({
+  id: z.string(),
+  project_id: z.string(),
+  implementation_kind: z.string(),
+  worker_key: z.string(),
+  implementation_display_name: Nullable,
+  display_name: Nullable,
+  metadata: JsonObject.nullable(),
+  status: z.enum(["active", "inactive"]),
+  last_heartbeat_at: z.string(),
+  created_at: z.string(),
+});
+export const WorkerWithTokenSchema = z.object({
+  worker: WorkerSchema,
+  token: z.string().describe("A worker token (Bearer) for this worker; heartbeats renew it"),
+});
+
+export const WorkerSessionSchema = z.object({
+  session_key: z.string(),
+  status: SessionStatus,
+  metadata: JsonObject.nullable(),
+  worker_id: z.string(),
+  run_id: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+export const WorkerRunSchema = AgentRunRecordSchema.extend({
+  lease_owner: Nullable,
+  lease_expires_at: Nullable,
+  request_snapshot: JsonObject,
+  worker_session: JsonObject.nullable(),
 });

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import Fastify, {
@@ -21,15 +22,26 @@ import {
 } from "fastify-type-provider-zod";
 import type { AuthContext, Scope } from "../auth/auth-context.ts";
 import type { Authenticator } from "../auth/authenticate.ts";
+import { authorize } from "../auth/authorize.ts";
+import { rateLimitOptions } from "../auth/rate-limit.ts";
+import { recordRoutes } from "../auth/route-catalogue.ts";
+import type { ServerTokens } from "../auth/server-tokens.ts";
 import type { Config } from "../config/config.ts";
 import { Problems } from "../errors.ts";
 import type { LedgerContext } from "../ledger/context.ts";
+import type { Live } from "../live/live.ts";
+import type { ClaimWakeups } from "../workers/wakeups.ts";
 import { Metrics } from "./metrics.ts";
 import { installProblemHandlers } from "./problems.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { inspectorRoutes } from "./routes/inspector.ts";
 import { runRoutes } from "./routes/runs.ts";
+import { streamRoutes } from "./routes/stream.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
+import { workerRoutes } from "./routes/workers.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -48,7 +60,12 @@ export interface AppDeps {
   config: Config;
   ledger: LedgerContext;
   authenticator: Authenticator;
+  tokens: ServerTokens;
   metrics?: Metrics;
+  /** Live following: the hub and the open SSE streams (`GET …/stream`). */
+  live: Live;
+  /** Wakes long-polling worker claims when a run may have become claimable. */
+  claimWakeups: ClaimWakeups;
 }
 
 export type TypedApp = FastifyInstance<
@@ -71,11 +88,12 @@ export async function buildApp(
         ? {
             level: deps.config.logLevel,
             redact: {
-              paths: [
-                "req.headers.authorization",
-                'req.headers["x-api-key"]',
-                "req.headers.cookie",
-              ],
+              // Credentials wherever headers get logged: under `req`, at the top, one level down.
+              paths: ["req.headers", "headers", "*.headers"].flatMap((at) => [
+                `${at}.authorization`,
+                `${at}["x-api-key"]`,
+                `${at}.cookie`,
+              ]),
               censor: "[redacted]",
             },
           }
@@ -97,6 +115,7 @@ export async function buildApp(
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   installJsonParser(app);
   installProblemHandlers(app);
+  recordRoutes(app);
 
   app.decorateRequest("auth", undefined as unknown as AuthContext);
   app.addHook("onRequest", async (request, reply) => {
@@ -104,10 +123,12 @@ export async function buildApp(
     const config = request.routeOptions.config;
     if (config.public || request.is404) return;
     request.auth = await deps.authenticator.authenticate(request.headers);
-    if (config.scope && !request.auth.scopes.has(config.scope)) {
-      throw Problems.forbidden(`This credential lacks the ${config.scope} scope`);
-    }
+    authorize(request.auth, config, request.params);
   });
+  // After the auth hook: its per-route hooks count requests per credential (auth/rate-limit.ts).
+  if (deps.config.rateLimitPerMinute > 0) {
+    await app.register(fastifyRateLimit, rateLimitOptions(deps.config.rateLimitPerMinute));
+  }
   app.addHook("onResponse", async (request, reply) => {
     metrics.observeRequest(request, reply);
   });
@@ -144,6 +165,20 @@ export async function buildApp(
   conversationRoutes(typed, deps.ledger);
   runRoutes(typed, deps.ledger);
   eventRoutes(typed, deps.ledger);
+  streamRoutes(typed, deps.ledger, deps.live);
+  inspectorRoutes(typed);
+  apiKeyRoutes(typed, deps.ledger);
+  tokenRoutes(typed, {
+    ledger: deps.ledger,
+    tokens: deps.tokens,
+    ttlSeconds: deps.config.runEventTokenTtlSeconds,
+  });
+  workerRoutes(typed, {
+    ledger: deps.ledger,
+    tokens: deps.tokens,
+    wakeups: deps.claimWakeups,
+    inactiveAfterSeconds: deps.config.workerInactiveAfterSeconds,
+  });
   return app;
 }
 

@@ -1,8 +1,9 @@
 /** Prometheus metrics (`GET /metrics`): process defaults plus request counts and latencies. */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { LiveMetrics } from "../live/live.ts";
 
-export class Metrics {
+export class Metrics implements LiveMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
     name: "runline_http_requests_total",
@@ -18,6 +19,22 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly sseOpenStreams = new Gauge({
+    name: "runline_sse_open_streams",
+    help: "SSE streams currently open (or being opened) on this instance",
+    registers: [this.registry],
+  });
+  private readonly sseEventsDelivered = new Counter({
+    name: "runline_sse_events_delivered_total",
+    help: "Event frames written to SSE streams",
+    registers: [this.registry],
+  });
+  private readonly sseLagDisconnects = new Counter({
+    name: "runline_sse_lag_disconnects_total",
+    help: "SSE streams dropped because the reader fell too far behind (it resumes from the log)",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "runline_" });
   }
@@ -28,5 +45,17 @@ export class Metrics {
     if (!route.endsWith("/stream")) {
       this.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     }
+  }
+
+  setOpenStreams(count: number): void {
+    this.sseOpenStreams.set(count);
+  }
+
+  eventDelivered(): void {
+    this.sseEventsDelivered.inc();
+  }
+
+  lagDisconnect(): void {
+    this.sseLagDisconnects.inc();
   }
 }

@@ -2,7 +2,17 @@
  * Column lists shared by both stores, so a new run field is added in one place
  * (plus a numbered migration for each store).
  */
-import type { ApiKeyRow, NewRun, RunFilter, RunPage, RunPatch, RunRow } from "./types.ts";
+import type {
+  ApiKeyRow,
+  ClaimQuery,
+  NewRun,
+  RunFilter,
+  RunPage,
+  RunPatch,
+  RunRow,
+  WorkerPatch,
+  WorkerRow,
+} from "./types.ts";
 
 /** Every stored run column except `pk`, in insert order. */
 export const RUN_COLUMNS = [
@@ -103,3 +113,48 @@ export function runListQuery(
     params,
   };
 }
+
+/** Every stored worker column, in insert order. */
+export const WORKER_COLUMNS = [
+  "id",
+  "project_id",
+  "implementation_kind",
+  "worker_key",
+  "implementation_display_name",
+  "display_name",
+  "metadata",
+  "status",
+  "last_heartbeat_at",
+  "created_at",
+] as const satisfies readonly (keyof WorkerRow)[];
+
+/** The patch's keys in a stable order. */
+export function workerPatchColumns(patch: WorkerPatch): (keyof WorkerPatch)[] {
+  return (Object.keys(patch) as (keyof WorkerPatch)[]).filter((k) => patch[k] !== undefined).sort();
+}
+
+/**
+ * The conditions of `ClaimQuery` over `runs`, its fields bound as parameters 1–4 (project,
+ * implementation kind, worker key, now). The literal `status IN ('pending', 'running')` term
+ * lets both engines use the partial index `runs_claimable` (002_workers.sql).
+ */
+export function claimableConditions(placeholder: (n: number) => string): string {
+  return `project_id = ${placeholder(1)} AND implementation_kind = ${placeholder(2)}
+     AND (worker_key IS NULL OR worker_key = ${placeholder(3)})
+     AND status IN ('pending', 'running')
+     AND (status = 'pending' OR lease_expires_at IS NULL OR lease_expires_at <= ${placeholder(4)})`;
+}
+
+/** Where a lease that will make a run claimable can be: matching `running` runs (parameters as above). */
+export function leasedConditions(placeholder: (n: number) => string): string {
+  return `project_id = ${placeholder(1)} AND implementation_kind = ${placeholder(2)}
+     AND (worker_key IS NULL OR worker_key = ${placeholder(3)})
+     AND status = 'running' AND lease_expires_at > ${placeholder(4)}`;
+}
+
+export const claimParams = (query: ClaimQuery): unknown[] => [
+  query.project_id,
+  query.implementation_kind,
+  query.worker_key,
+  query.now,
+];

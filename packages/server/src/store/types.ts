@@ -157,6 +157,47 @@ export interface ApiKeyRow {
   last_used_at: string | null;
 }
 
+/** What a worker last declared about itself (register, heartbeat). */
+export type WorkerStatus = "active" | "inactive";
+
+/**
+ * A registered agent worker (contract §5): one per (project, implementation_kind, worker_key).
+ * Whether it is alive is not stored: readers derive it from `last_heartbeat_at`.
+ */
+export interface WorkerRow {
+  id: string;
+  project_id: string;
+  implementation_kind: string;
+  worker_key: string;
+  implementation_display_name: string | null;
+  display_name: string | null;
+  metadata: JsonObject | null;
+  /** The status the worker last declared; `inactive` too once heartbeats stop (derived on read). */
+  status: WorkerStatus;
+  last_heartbeat_at: string;
+  created_at: string;
+}
+
+/** Worker columns that may change after registration. */
+export type WorkerPatch = Partial<
+  Pick<
+    WorkerRow,
+    "implementation_display_name" | "display_name" | "metadata" | "status" | "last_heartbeat_at"
+  >
+>;
+
+/**
+ * Which runs a worker may claim: runs of its project and `implementation_kind` that name no
+ * `worker_key` or name this one — `pending`, or `running` with no lease or a lease that expired
+ * at or before `now`.
+ */
+export interface ClaimQuery {
+  project_id: string;
+  implementation_kind: string;
+  worker_key: string;
+  now: string;
+}
+
 /** Operations available inside one transaction. */
 export interface RunStoreTx {
   /** Reads a run and locks it against concurrent writers until the transaction ends. */
@@ -182,6 +223,20 @@ export interface RunStoreTx {
   insertProject(project: ProjectRow): Promise<void>;
   insertApiKey(key: ApiKeyRow): Promise<void>;
   getApiKeyByPrefix(prefix: string): Promise<ApiKeyRow | undefined>;
+  /**
+   * The oldest run (by creation) `query` may claim, read and locked like `getRunForUpdate`.
+   * Concurrent claims never get the same run: PostgreSQL skips runs another transaction holds
+   * locked (`FOR UPDATE SKIP LOCKED`); SQLite has one writer. The caller then takes the lease.
+   */
+  claimableRunForUpdate(query: ClaimQuery): Promise<RunRow | undefined>;
+  /**
+   * Inserts the worker unless one with its (project_id, implementation_kind, worker_key) exists;
+   * returns the stored worker (the existing one, unchanged, when there was one) and whether it
+   * was created.
+   */
+  ensureWorker(worker: WorkerRow): Promise<{ worker: WorkerRow; created: boolean }>;
+  /** Applies `patch` to a worker of the project; the worker as it now is, or undefined. */
+  updateWorker(projectId: string, id: string, patch: WorkerPatch): Promise<WorkerRow | undefined>;
 }
 
 export interface RunStore {
@@ -205,4 +260,11 @@ export interface RunStore {
   touchApiKey(id: string, at: string): Promise<void>;
   /** A server-wide secret (generated once, kept in the database) used to sign cursors and tokens. */
   getOrCreateSecret(name: string, create: () => string): Promise<string>;
+  /** A worker of the project, if it exists. */
+  getWorker(projectId: string, id: string): Promise<WorkerRow | undefined>;
+  /**
+   * The earliest instant after `query.now` at which a lease on a `running` run that `query`
+   * matches expires (the run becomes claimable then), if any. Long-polling claims wait for it.
+   */
+  nextLeaseExpiry(query: ClaimQuery): Promise<string | undefined>;
 }

@@ -3,8 +3,9 @@
  * `describeStore` registers the suite for one store kind (skipped, visibly, when unavailable).
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import type { NewEvent, RunStore } from "../../src/store/types.ts";
+import type { NewEvent, NewRun, RunStore, WorkerRow } from "../../src/store/types.ts";
 import { newRunRow } from "../helpers/fixtures.ts";
 import { openTestStore, type TestStoreTarget } from "../helpers/stores.ts";
 
@@ -307,5 +308,216 @@ export function describeStore(target: TestStoreTarget): void {
         Array.from({ length: 20 }, (_, i) => i + 1),
       );
     });
+
+    describeWorkerStorage(() => store);
+  });
+}
+
+const at = (seconds: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, seconds)).toISOString();
+
+function workerRow(overrides: Partial<WorkerRow> = {}): WorkerRow {
+  return {
+    id: randomUUID(),
+    project_id: "p-workers",
+    implementation_kind: "kind-a",
+    worker_key: `key-${randomUUID()}`,
+    implementation_display_name: null,
+    display_name: null,
+    metadata: null,
+    status: "active",
+    last_heartbeat_at: at(0),
+    created_at: at(0),
+    ...overrides,
+  };
+}
+
+/** Workers and claims: registration, the claim query, lease expiry, concurrent claims. */
+function describeWorkerStorage(getStore: () => RunStore): void {
+  test("ensureWorker creates one worker per (project, kind, key) and returns the stored one", async () => {
+    const store = getStore();
+    const row = workerRow({ display_name: "first", metadata: { v: 1 } });
+    const first = await store.transaction((tx) => tx.ensureWorker(row));
+    assert.equal(first.created, true);
+    assert.deepEqual(first.worker, row);
+    const again = await store.transaction((tx) =>
+      tx.ensureWorker({ ...row, id: randomUUID(), display_name: "second" }),
+    );
+    assert.equal(again.created, false);
+    assert.deepEqual(again.worker, row, "the existing worker, unchanged");
+    const otherKind = await store.transaction((tx) =>
+      tx.ensureWorker({ ...row, id: randomUUID(), implementation_kind: "kind-b" }),
+    );
+    assert.equal(otherKind.created, true);
+    const otherProject = await store.transaction((tx) =>
+      tx.ensureWorker({ ...row, id: randomUUID(), project_id: "p-workers-2" }),
+    );
+    assert.equal(otherProject.created, true);
+    assert.deepEqual(await store.getWorker("p-workers", row.id), row);
+    assert.equal(
+      await store.getWorker("p-workers-2", row.id),
+      undefined,
+      "workers are per project",
+    );
+  });
+
+  test("updateWorker changes only the given fields of a worker of that project", async () => {
+    const store = getStore();
+    const row = workerRow({ display_name: "keep", metadata: { a: 1 } });
+    await store.transaction((tx) => tx.ensureWorker(row));
+    const updated = await store.transaction((tx) =>
+      tx.updateWorker("p-workers", row.id, {
+        last_heartbeat_at: at(30),
+        status: "inactive",
+        metadata: { b: [2] },
+      }),
+    );
+    assert.deepEqual(updated, {
+      ...row,
+      last_heartbeat_at: at(30),
+      status: "inactive",
+      metadata: { b: [2] },
+    });
+    assert.deepEqual(await store.getWorker("p-workers", row.id), updated);
+    assert.deepEqual(
+      await store.transaction((tx) => tx.updateWorker("p-workers", row.id, {})),
+      updated,
+    );
+    assert.equal(
+      await store.transaction((tx) => tx.updateWorker("p-elsewhere", row.id, { status: "active" })),
+      undefined,
+    );
+    assert.equal((await store.getWorker("p-workers", row.id))?.status, "inactive");
+  });
+
+  test("claimableRunForUpdate takes the oldest pending or lease-expired run of the kind, honouring worker_key", async () => {
+    const store = getStore();
+    const project = `p-claim-${randomUUID()}`;
+    const kind = "kind-claim";
+    const runs = {
+      done: newRunRow({ project_id: project, implementation_kind: kind, status: "completed" }),
+      otherKind: newRunRow({ project_id: project, implementation_kind: "other" }),
+      noKind: newRunRow({ project_id: project }),
+      otherKey: newRunRow({ project_id: project, implementation_kind: kind, worker_key: "k2" }),
+      leased: newRunRow({
+        project_id: project,
+        implementation_kind: kind,
+        status: "running",
+        lease_owner: "w-other",
+        lease_expires_at: at(100),
+      }),
+      waiting: newRunRow({
+        project_id: project,
+        implementation_kind: kind,
+        status: "waiting_for_tool",
+        lease_owner: "w-other",
+        lease_expires_at: at(1),
+      }),
+      expiring: newRunRow({
+        project_id: project,
+        implementation_kind: kind,
+        status: "running",
+        lease_owner: "w-other",
+        lease_expires_at: at(50),
+      }),
+      pendingMine: newRunRow({ project_id: project, implementation_kind: kind, worker_key: "k1" }),
+      unleased: newRunRow({ project_id: project, implementation_kind: kind, status: "running" }),
+    };
+    await store.transaction(async (tx) => {
+      for (const run of Object.values(runs)) await tx.insertRun(run);
+    });
+    const query = { project_id: project, implementation_kind: kind, worker_key: "k1" };
+    const claim = (now: string) =>
+      store.transaction((tx) => tx.claimableRunForUpdate({ ...query, now }));
+    const takeAll = async (now: string) => {
+      const taken: string[] = [];
+      for (;;) {
+        const run = await store.transaction(async (tx) => {
+          const found = await tx.claimableRunForUpdate({ ...query, now });
+          if (found)
+            await tx.updateRun(found.pk, {
+              lease_owner: "w1",
+              lease_expires_at: at(999),
+              status: "running",
+            });
+          return found;
+        });
+        if (!run) return taken;
+        taken.push(run.run_id);
+      }
+    };
+
+    assert.equal((await claim(at(10)))?.run_id, runs.pendingMine.run_id, "the oldest first");
+    assert.deepEqual(await takeAll(at(10)), [runs.pendingMine.run_id, runs.unleased.run_id]);
+    assert.equal(await claim(at(10)), undefined, "nothing left before the lease expires");
+    assert.deepEqual(
+      await takeAll(at(50)),
+      [runs.expiring.run_id],
+      "a lease expires at its instant",
+    );
+    assert.equal(await claim(at(99)), undefined, "a held lease keeps its run");
+    assert.deepEqual(await takeAll(at(100)), [runs.leased.run_id]);
+    assert.equal(await claim(at(100)), undefined, "other kinds, other keys, waiting and done stay");
+  });
+
+  test("nextLeaseExpiry is the earliest future lease on a matching running run", async () => {
+    const store = getStore();
+    const project = `p-expiry-${randomUUID()}`;
+    const kind = "kind-expiry";
+    const query = { project_id: project, implementation_kind: kind, worker_key: "k1" };
+    assert.equal(await store.nextLeaseExpiry({ ...query, now: at(0) }), undefined);
+    const leased = (seconds: number, extra: Partial<NewRun> = {}) =>
+      newRunRow({
+        project_id: project,
+        implementation_kind: kind,
+        status: "running",
+        lease_owner: "w",
+        lease_expires_at: at(seconds),
+        ...extra,
+      });
+    await store.transaction(async (tx) => {
+      await tx.insertRun(leased(40));
+      await tx.insertRun(leased(20));
+      await tx.insertRun(leased(5, { worker_key: "k2" }));
+      await tx.insertRun(leased(6, { status: "waiting_for_tool" }));
+      await tx.insertRun(leased(7, { implementation_kind: "other" }));
+    });
+    assert.equal(await store.nextLeaseExpiry({ ...query, now: at(0) }), at(20));
+    assert.equal(await store.nextLeaseExpiry({ ...query, now: at(20) }), at(40));
+    assert.equal(await store.nextLeaseExpiry({ ...query, now: at(40) }), undefined);
+  });
+
+  test("concurrent claims never take the same run", async () => {
+    const store = getStore();
+    const project = `p-race-${randomUUID()}`;
+    const kind = "kind-race";
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < 10; i++) {
+        await tx.insertRun(newRunRow({ project_id: project, implementation_kind: kind }));
+      }
+    });
+    const claims = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        store.transaction(async (tx) => {
+          const run = await tx.claimableRunForUpdate({
+            project_id: project,
+            implementation_kind: kind,
+            worker_key: `k${i}`,
+            now: at(0),
+          });
+          if (!run) return undefined;
+          await tx.updateRun(run.pk, {
+            status: "running",
+            lease_owner: `w${i}`,
+            lease_expires_at: at(60),
+          });
+          return run.run_id;
+        }),
+      ),
+    );
+    const taken = claims.filter((id): id is string => id !== undefined);
+    assert.equal(new Set(taken).size, taken.length, "no run taken twice");
+    const all = await store.listRuns({ project_id: project }, { order: "asc", limit: 100 });
+    assert.equal(taken.length, 10, "every run was taken: a claim finds nothing only when all are");
+    assert.ok(all.every((r) => r.lease_owner !== null));
   });
 }

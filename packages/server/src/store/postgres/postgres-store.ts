@@ -28,14 +28,20 @@ import pg from "pg";
 import type { AguiEvent } from "../../domain/agui/types.ts";
 import {
   ACTIVE_STATUSES,
+  claimableConditions,
+  claimParams,
+  leasedConditions,
   patchColumns,
   RUN_COLUMNS,
   RUN_JSON_COLUMNS,
   runListQuery,
+  WORKER_COLUMNS,
+  workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import type {
   ApiKeyRow,
+  ClaimQuery,
   ConversationRow,
   JsonObject,
   NewEvent,
@@ -47,6 +53,8 @@ import type {
   RunStore,
   RunStoreTx,
   StoredEvent,
+  WorkerPatch,
+  WorkerRow,
 } from "../types.ts";
 
 export interface PostgresStoreOptions {
@@ -127,6 +135,12 @@ const CONVERSATION_SELECT = [
   isoColumn("created_at"),
 ].join(", ");
 
+const WORKER_SELECT = WORKER_COLUMNS.map((column) => {
+  if (column === "last_heartbeat_at" || column === "created_at") return isoColumn(column);
+  if (column === "metadata") return jsonColumn(column);
+  return column;
+}).join(", ");
+
 /**
  * Ids every JSON serialiser writes literally (printable ASCII, no quote, backslash or slash):
  * their quoted form can be searched for in an event's text.
@@ -175,6 +189,17 @@ function decodeConversation(row: Row): ConversationRow {
 
 function decodeApiKey(row: Row): ApiKeyRow {
   return row as unknown as ApiKeyRow;
+}
+
+function decodeWorker(row: Row): WorkerRow {
+  return {
+    ...(row as unknown as WorkerRow),
+    metadata: parseJson(row.metadata) as JsonObject | null,
+  };
+}
+
+function encodeWorkerValue(column: keyof WorkerRow, value: unknown): unknown {
+  return column === "metadata" ? encodeJson(value) : (value ?? null);
 }
 
 function decodeEvent(row: Row): AguiEvent {
@@ -531,6 +556,25 @@ export class PostgresStore implements RunStore {
     if (!winner) throw new Error(`Secret ${name} vanished while being created`);
     return winner.value as string;
   }
+
+  async getWorker(projectId: string, id: string): Promise<WorkerRow | undefined> {
+    const { rows } = await query(
+      this.pool,
+      `SELECT ${WORKER_SELECT} FROM workers WHERE project_id = $1 AND id = $2`,
+      [projectId, id],
+    );
+    return rows[0] && decodeWorker(rows[0]);
+  }
+
+  async nextLeaseExpiry(claim: ClaimQuery): Promise<string | undefined> {
+    const { rows } = await query(
+      this.pool,
+      `SELECT to_char(MIN(lease_expires_at) AT TIME ZONE 'UTC', ${ISO_FORMAT}) AS next
+         FROM runs WHERE ${leasedConditions((n) => `$${n}`)}`,
+      claimParams(claim),
+    );
+    return (rows[0]?.next as string | null | undefined) ?? undefined;
+  }
 }
 
 /** COMMIT, making sure it committed: on a failed transaction PostgreSQL answers ROLLBACK. */
@@ -724,5 +768,56 @@ function transactionOps(exec: Exec): RunStoreTx {
     },
 
     getApiKeyByPrefix: (prefix) => apiKeyByPrefix(exec, prefix),
+
+    claimableRunForUpdate: async (claim) => {
+      // SKIP LOCKED: a run another transaction holds (being claimed right now) is passed over,
+      // so concurrent claims take different runs instead of queueing on the same one.
+      const { rows } = await exec(
+        `SELECT ${RUN_SELECT} FROM runs
+          WHERE ${claimableConditions((n) => `$${n}`)}
+          ORDER BY pk
+          LIMIT 1
+          FOR UPDATE SKIP LOCKED`,
+        claimParams(claim),
+      );
+      return rows[0] && decodeRun(rows[0]);
+    },
+
+    ensureWorker: async (worker: WorkerRow) => {
+      const inserted = await exec(
+        `INSERT INTO workers (${WORKER_COLUMNS.join(", ")})
+         VALUES (${WORKER_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})
+         ON CONFLICT (project_id, implementation_kind, worker_key) DO NOTHING
+         RETURNING ${WORKER_SELECT}`,
+        WORKER_COLUMNS.map((column) => encodeWorkerValue(column, worker[column])),
+      );
+      if (inserted.rows[0]) return { worker: decodeWorker(inserted.rows[0]), created: true };
+      // It exists: ON CONFLICT waited for its creator to commit, so this statement sees it.
+      const { rows } = await exec(
+        `SELECT ${WORKER_SELECT} FROM workers
+          WHERE project_id = $1 AND implementation_kind = $2 AND worker_key = $3`,
+        [worker.project_id, worker.implementation_kind, worker.worker_key],
+      );
+      if (!rows[0]) throw new Error(`Worker ${worker.worker_key} vanished while being ensured`);
+      return { worker: decodeWorker(rows[0]), created: false };
+    },
+
+    updateWorker: async (projectId, id, patch: WorkerPatch) => {
+      const columns = workerPatchColumns(patch);
+      const n = columns.length;
+      const { rows } =
+        n === 0
+          ? await exec(`SELECT ${WORKER_SELECT} FROM workers WHERE project_id = $1 AND id = $2`, [
+              projectId,
+              id,
+            ])
+          : await exec(
+              `UPDATE workers SET ${columns.map((column, i) => `${column} = $${i + 1}`).join(", ")}
+                WHERE project_id = $${n + 1} AND id = $${n + 2}
+                RETURNING ${WORKER_SELECT}`,
+              [...columns.map((column) => encodeWorkerValue(column, patch[column])), projectId, id],
+            );
+      return rows[0] && decodeWorker(rows[0]);
+    },
   };
 }

@@ -11,13 +11,19 @@ import Database from "better-sqlite3";
 import type { AguiEvent } from "../../domain/agui/types.ts";
 import {
   ACTIVE_STATUSES,
+  claimableConditions,
+  claimParams,
+  leasedConditions,
   patchColumns,
   RUN_COLUMNS,
   RUN_JSON_COLUMNS,
   runListQuery,
+  WORKER_COLUMNS,
+  workerPatchColumns,
 } from "../columns.ts";
 import type {
   ApiKeyRow,
+  ClaimQuery,
   ConversationRow,
   LogPosition,
   NewEvent,
@@ -30,6 +36,8 @@ import type {
   RunStore,
   RunStoreTx,
   StoredEvent,
+  WorkerPatch,
+  WorkerRow,
 } from "../types.ts";
 
 export interface SqliteStoreOptions {
@@ -69,6 +77,19 @@ function decodeConversation(row: Row): ConversationRow {
     ...(row as unknown as ConversationRow),
     metadata: typeof row.metadata === "string" ? JSON.parse(row.metadata) : null,
   };
+}
+
+function decodeWorker(row: Row): WorkerRow {
+  return {
+    ...(row as unknown as WorkerRow),
+    metadata: typeof row.metadata === "string" ? JSON.parse(row.metadata) : null,
+  };
+}
+
+function encodeWorkerValue(column: keyof WorkerRow, value: unknown): unknown {
+  return column === "metadata" && value !== null && value !== undefined
+    ? JSON.stringify(value)
+    : value;
 }
 
 const ACTIVE_LIST = ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ");
@@ -247,6 +268,21 @@ export class SqliteStore implements RunStore {
     });
   }
 
+  async getWorker(projectId: string, id: string): Promise<WorkerRow | undefined> {
+    const row = this.readStatement("SELECT * FROM workers WHERE project_id = ? AND id = ?").get(
+      projectId,
+      id,
+    ) as Row | undefined;
+    return row ? decodeWorker(row) : undefined;
+  }
+
+  async nextLeaseExpiry(query: ClaimQuery): Promise<string | undefined> {
+    const row = this.readStatement(
+      `SELECT MIN(lease_expires_at) AS next FROM runs WHERE ${leasedConditions(() => "?")}`,
+    ).get(...claimParams(query)) as { next: string | null };
+    return row.next ?? undefined;
+  }
+
   private createTx(): RunStoreTx {
     const db = this.writer;
     const selectRun = db.prepare("SELECT * FROM runs WHERE project_id = ? AND run_id = ?");
@@ -291,6 +327,18 @@ export class SqliteStore implements RunStore {
        VALUES (@id, @project_id, @name, @prefix, @secret_hash, @scopes, @created_at, @revoked_at, @last_used_at)`,
     );
     const selectApiKey = db.prepare("SELECT * FROM api_keys WHERE prefix = ?");
+    const claimable = db.prepare(
+      `SELECT * FROM runs WHERE ${claimableConditions(() => "?")} ORDER BY pk LIMIT 1`,
+    );
+    const insertWorker = db.prepare(
+      `INSERT INTO workers (${WORKER_COLUMNS.join(", ")}) VALUES (${WORKER_COLUMNS.map((c) => `@${c}`).join(", ")})
+       ON CONFLICT (project_id, implementation_kind, worker_key) DO NOTHING`,
+    );
+    /** Worker UPDATE statements by the patch's column list. */
+    const workerUpdates = new Map<string, Database.Statement>();
+    const selectWorkerByKey = db.prepare(
+      "SELECT * FROM workers WHERE project_id = ? AND implementation_kind = ? AND worker_key = ?",
+    );
 
     return {
       getRunForUpdate: async (projectId, runId) => {
@@ -348,6 +396,41 @@ export class SqliteStore implements RunStore {
       getApiKeyByPrefix: async (prefix) => {
         const row = selectApiKey.get(prefix) as Row | undefined;
         return row ? decodeApiKey(row) : undefined;
+      },
+      claimableRunForUpdate: async (query) => {
+        // BEGIN IMMEDIATE holds SQLite's one write lock: no other claim runs meanwhile.
+        const row = claimable.get(...claimParams(query)) as Row | undefined;
+        return row ? decodeRun(row) : undefined;
+      },
+      ensureWorker: async (worker) => {
+        const encoded: Row = {};
+        for (const column of WORKER_COLUMNS) {
+          encoded[column] = encodeWorkerValue(column, worker[column]);
+        }
+        const created = insertWorker.run(encoded).changes > 0;
+        const row = selectWorkerByKey.get(
+          worker.project_id,
+          worker.implementation_kind,
+          worker.worker_key,
+        ) as Row;
+        return { worker: decodeWorker(row), created };
+      },
+      updateWorker: async (projectId, id, patch: WorkerPatch) => {
+        const columns = workerPatchColumns(patch);
+        const key = columns.join(",");
+        let statement = workerUpdates.get(key);
+        if (!statement) {
+          const assignments = columns.map((c) => `${c} = ?`).join(", ");
+          statement = db.prepare(
+            columns.length === 0
+              ? "SELECT * FROM workers WHERE project_id = ? AND id = ?"
+              : `UPDATE workers SET ${assignments} WHERE project_id = ? AND id = ? RETURNING *`,
+          );
+          workerUpdates.set(key, statement);
+        }
+        const values = columns.map((c) => encodeWorkerValue(c, patch[c]));
+        const row = statement.get(...values, projectId, id) as Row | undefined;
+        return row ? decodeWorker(row) : undefined;
       },
     };
   }

@@ -1,0 +1,375 @@
+/**
+ * `RunlineClient`: one typed method per route of the contract (`../shared/spec/api.md`),
+ * over `fetch`, for Node 20+ and browsers.
+ *
+ * Run-scoped calls use the current conversation family (`/conversations/{cid}/runs/{run_id}/…`,
+ * answering with agent run records); the canonical `/runs/…` family is used where only it
+ * exists or where its summaries are the point (`getRun`, `listRuns`, `listRunChildren`).
+ * `run(conversationId, runId)` returns a `RunHandle` for retry-safe appends and live follow.
+ */
+import type {
+  Accepted,
+  AgentRunRecord,
+  ApiKey,
+  AppendEventsInput,
+  AppendEventsResult,
+  CancelResult,
+  CancelRunInput,
+  ChildrenParams,
+  ClaimInput,
+  CompleteResult,
+  CompleteRunInput,
+  Conversation,
+  ConversationRunListParams,
+  CreateApiKeyInput,
+  CreateConversationInput,
+  CreatedApiKey,
+  CreateRunInput,
+  EventListParams,
+  EventWriterToken,
+  HeartbeatInput,
+  LeaseInput,
+  LoggedEvent,
+  Page,
+  RegisterWorkerInput,
+  RunListParams,
+  RunReply,
+  RunSnapshot,
+  RunSummary,
+  RunWithSnapshot,
+  StartRunInput,
+  ToolResultInput,
+  ToolResultReply,
+  WaitInput,
+  Worker,
+  WorkerCredentials,
+  WorkerRun,
+  WorkerSession,
+  WorkerSessionInput,
+} from "./contract.ts";
+import { RunHandle, type RunHandleOptions } from "./run-handle.ts";
+import { followRun, type StreamedEvent, type StreamOptions } from "./stream.ts";
+import {
+  type Credentials,
+  path,
+  type RequestOptions,
+  Transport,
+  type TransportOptions,
+} from "./transport.ts";
+
+export type RunlineClientOptions = TransportOptions;
+
+const runPath = (conversationId: string, runId: string) =>
+  path`/conversations/${conversationId}/runs/${runId}`;
+
+export class RunlineClient {
+  private readonly options: RunlineClientOptions;
+  private readonly transport: Transport;
+
+  /**
+   * `baseUrl` plus at most one of `apiKey` / `token` (sent as `Authorization: Bearer`), extra
+   * `headers` (an object, or a function called per request), a `fetch` to use instead of the
+   * global one, and `timeoutMs` for requests that get no answer (default 30 s).
+   */
+  constructor(options: RunlineClientOptions) {
+    this.options = options;
+    this.transport = new Transport(options);
+  }
+
+  get baseUrl(): string {
+    return this.transport.baseUrl;
+  }
+
+  /** The same server, fetch and timeout with other credentials (e.g. a worker token). */
+  withCredentials(credentials: Credentials): RunlineClient {
+    const { apiKey: _apiKey, token: _token, headers: _headers, ...rest } = this.options;
+    return new RunlineClient({ ...rest, ...credentials });
+  }
+
+  /** A handle for retry-safe appends, live follow and the run's other calls. */
+  run(conversationId: string, runId: string, options?: RunHandleOptions): RunHandle {
+    return new RunHandle(this.transport, conversationId, runId, options);
+  }
+
+  // ── Conversations (§1) ───────────────────────────────────────────────────────────────────
+
+  /** Creates a conversation (or returns the existing one with that id). */
+  createConversation(
+    input: CreateConversationInput = {},
+    options?: RequestOptions,
+  ): Promise<Conversation> {
+    return this.post("/conversations", input, options);
+  }
+
+  getConversation(conversationId: string, options?: RequestOptions): Promise<Conversation> {
+    return this.get(path`/conversations/${conversationId}`, {}, options);
+  }
+
+  // ── Runs (§4.1, §4.2) ────────────────────────────────────────────────────────────────────
+
+  /** `POST /runs`: creates a run (idempotent on `public_id`). */
+  createRun(input: CreateRunInput, options?: RequestOptions): Promise<Accepted<RunSummary>> {
+    return this.post("/runs", input, options);
+  }
+
+  /** The older `…/agent-runs/{run_id}/start`: the path's run id is the idempotency key. */
+  startRun(
+    conversationId: string,
+    runId: string,
+    input: StartRunInput = {},
+    options?: RequestOptions,
+  ): Promise<Accepted<AgentRunRecord>> {
+    return this.post(
+      path`/conversations/${conversationId}/agent-runs/${runId}/start`,
+      input,
+      options,
+    );
+  }
+
+  /** The canonical summary of a run. */
+  getRun(runId: string, options?: RequestOptions): Promise<RunSummary> {
+    return this.get(path`/runs/${runId}`, {}, options);
+  }
+
+  /** The agent run record, addressed through its conversation. */
+  getConversationRun(
+    conversationId: string,
+    runId: string,
+    options?: RequestOptions,
+  ): Promise<AgentRunRecord> {
+    return this.get(runPath(conversationId, runId), {}, options);
+  }
+
+  /** The project's runs, newest first. */
+  listRuns(params: RunListParams = {}, options?: RequestOptions): Promise<Page<RunSummary>> {
+    return this.get("/runs", params, options);
+  }
+
+  /** A conversation's runs, newest first. */
+  listConversationRuns(
+    conversationId: string,
+    params: ConversationRunListParams = {},
+    options?: RequestOptions,
+  ): Promise<Page<AgentRunRecord>> {
+    return this.get(path`/conversations/${conversationId}/runs`, params, options);
+  }
+
+  // ── The log (§4.3–§4.5) ──────────────────────────────────────────────────────────────────
+
+  /**
+   * One append request, as given (1–100 events, cursors optional), without retries. Producers
+   * usually want `run(…).append(events)`, which batches, tracks cursors and retries safely.
+   */
+  appendEvents(
+    conversationId: string,
+    runId: string,
+    input: AppendEventsInput,
+    options?: RequestOptions,
+  ): Promise<AppendEventsResult> {
+    return this.post(`${runPath(conversationId, runId)}/events`, input, options);
+  }
+
+  listEvents(
+    conversationId: string,
+    runId: string,
+    params: EventListParams = {},
+    options?: RequestOptions,
+  ): Promise<Page<LoggedEvent>> {
+    return this.get(`${runPath(conversationId, runId)}/events`, params, options);
+  }
+
+  getSnapshot(
+    conversationId: string,
+    runId: string,
+    options?: RequestOptions,
+  ): Promise<RunSnapshot> {
+    return this.get(`${runPath(conversationId, runId)}/snapshot`, {}, options);
+  }
+
+  /** Follows a run live over SSE, resuming by itself; see `StreamOptions`. */
+  stream(
+    conversationId: string,
+    runId: string,
+    options?: StreamOptions,
+  ): AsyncGenerator<StreamedEvent, void, undefined> {
+    return followRun(this.transport, runPath(conversationId, runId), options);
+  }
+
+  // ── Finishing and waiting (§4.7, §4.8) ───────────────────────────────────────────────────
+
+  completeRun(
+    conversationId: string,
+    runId: string,
+    input: CompleteRunInput,
+    options?: RequestOptions,
+  ): Promise<CompleteResult<AgentRunRecord>> {
+    return this.post(`${runPath(conversationId, runId)}/complete`, input, options);
+  }
+
+  cancelRun(
+    conversationId: string,
+    runId: string,
+    input: CancelRunInput = {},
+    options?: RequestOptions,
+  ): Promise<CancelResult<AgentRunRecord>> {
+    return this.post(`${runPath(conversationId, runId)}/cancel`, input, options);
+  }
+
+  waitForTool(
+    conversationId: string,
+    runId: string,
+    input: WaitInput,
+    options?: RequestOptions,
+  ): Promise<RunReply<AgentRunRecord>> {
+    return this.post(`${runPath(conversationId, runId)}/wait`, input, options);
+  }
+
+  submitToolResult(
+    conversationId: string,
+    runId: string,
+    input: ToolResultInput,
+    options?: RequestOptions,
+  ): Promise<ToolResultReply> {
+    return this.post(`${runPath(conversationId, runId)}/tool-result`, input, options);
+  }
+
+  // ── Lineage (§4.6) ───────────────────────────────────────────────────────────────────────
+
+  /** Runs whose parent is this run, oldest first (agent run records). */
+  listChildren(
+    conversationId: string,
+    runId: string,
+    params: ChildrenParams = {},
+    options?: RequestOptions,
+  ): Promise<Page<AgentRunRecord>> {
+    return this.get(`${runPath(conversationId, runId)}/children`, params, options);
+  }
+
+  /** Runs whose parent is this run, oldest first (canonical summaries). */
+  listRunChildren(
+    runId: string,
+    params: ChildrenParams = {},
+    options?: RequestOptions,
+  ): Promise<Page<RunSummary>> {
+    return this.get(path`/runs/${runId}/children`, params, options);
+  }
+
+  /** Runs spawned from this conversation, each with its `run_snapshot`. */
+  listChildrenByParentConversation(
+    conversationId: string,
+    params: ChildrenParams = {},
+    options?: RequestOptions,
+  ): Promise<Page<RunWithSnapshot>> {
+    return this.get(
+      path`/conversations/${conversationId}/runs/children-by-parent-conversation`,
+      params,
+      options,
+    );
+  }
+
+  // ── Credentials (§2) ─────────────────────────────────────────────────────────────────────
+
+  /** Creates an API key (scope `admin`); the reply's `key` is the only copy of the secret. */
+  createApiKey(input: CreateApiKeyInput = {}, options?: RequestOptions): Promise<CreatedApiKey> {
+    return this.post("/api-keys", input, options);
+  }
+
+  listApiKeys(options?: RequestOptions): Promise<{ data: ApiKey[] }> {
+    return this.get("/api-keys", {}, options);
+  }
+
+  async deleteApiKey(id: string, options?: RequestOptions): Promise<void> {
+    await this.transport.json("DELETE", path`/api-keys/${id}`, options);
+  }
+
+  /** A short-lived token that can append to this run only. */
+  createEventWriterToken(runId: string, options?: RequestOptions): Promise<EventWriterToken> {
+    return this.post(path`/runs/${runId}/event-writer-token`, undefined, options);
+  }
+
+  /** A writer token for a child run (callable with the parent's writer token). */
+  createChildEventWriterToken(
+    parentRunId: string,
+    childRunId: string,
+    options?: RequestOptions,
+  ): Promise<EventWriterToken> {
+    return this.post(
+      path`/runs/${parentRunId}/children/${childRunId}/event-writer-token`,
+      undefined,
+      options,
+    );
+  }
+
+  // ── Agent workers (§5) ───────────────────────────────────────────────────────────────────
+
+  /** Registers (or finds) a worker; use the returned token with `withCredentials`. */
+  registerWorker(
+    projectReference: string,
+    input: RegisterWorkerInput,
+    options?: RequestOptions,
+  ): Promise<WorkerCredentials> {
+    return this.post(path`/agent-workers/projects/${projectReference}/workers`, input, options);
+  }
+
+  getWorker(workerId: string, options?: RequestOptions): Promise<{ worker: Worker }> {
+    return this.get(path`/agent-workers/workers/${workerId}`, {}, options);
+  }
+
+  /** Marks the worker alive and returns a fresh worker token. */
+  heartbeatWorker(
+    workerId: string,
+    input: HeartbeatInput = {},
+    options?: RequestOptions,
+  ): Promise<WorkerCredentials> {
+    return this.post(path`/agent-workers/workers/${workerId}/heartbeat`, input, options);
+  }
+
+  /** Takes the oldest claimable run (long-polls up to `wait_seconds`); `run: null` if none. */
+  claimRun(
+    workerId: string,
+    input: ClaimInput = {},
+    options?: RequestOptions,
+  ): Promise<{ run: WorkerRun | null }> {
+    return this.post(path`/agent-workers/workers/${workerId}/claim`, input, options);
+  }
+
+  /** Extends the lease; `run: null` when this worker no longer holds it (drop the run). */
+  renewLease(
+    workerId: string,
+    runId: string,
+    input: LeaseInput = {},
+    options?: RequestOptions,
+  ): Promise<{ run: WorkerRun | null }> {
+    return this.post(path`/agent-workers/workers/${workerId}/runs/${runId}/lease`, input, options);
+  }
+
+  putWorkerSession(
+    workerId: string,
+    runId: string,
+    input: WorkerSessionInput,
+    options?: RequestOptions,
+  ): Promise<{ session: WorkerSession }> {
+    return this.transport.json(
+      "PUT",
+      path`/agent-workers/workers/${workerId}/runs/${runId}/session`,
+      {
+        ...options,
+        body: input,
+      },
+    );
+  }
+
+  // ──────────────────────────────────────────────────────────────────────────────────────────
+
+  private get<T>(
+    url: string,
+    query: Record<string, string | number | undefined>,
+    options: RequestOptions | undefined,
+  ): Promise<T> {
+    return this.transport.json<T>("GET", url, { ...options, query });
+  }
+
+  private post<T>(url: string, body: unknown, options: RequestOptions | undefined): Promise<T> {
+    return this.transport.json<T>("POST", url, { ...options, body });
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * One client following one run over SSE: replay from the log, then live from the hub, with no
+ * gap and no duplicate at the hand-over, and a bounded buffer towards a slow socket.
+ *
+ * The invariant that makes the hand-over safe: the stream only ever writes the event whose id
+ * is exactly one above the last it wrote (`lastQueued`). Event ids are gap-free, so anything
+ * else is either already sent (skipped) or proof that rows are missing (read from the log).
+ *
+ * - Catch-up: subscribe to the hub *first*, then read the log page by page after `lastQueued`
+ *   (waiting for the socket to drain between pages: a replay is pulled, never pushed). Rows the
+ *   hub delivers meanwhile wait in `pending` (bounded; on overflow they are dropped and read
+ *   from the log instead). When a read comes back short, the stream has everything committed
+ *   before that read; `pending` then either continues it exactly (→ live) or a rows-are-missing
+ *   gap sends the stream back to the log.
+ * - Live: hub rows go straight to the socket. While the socket does not drain they queue; more
+ *   than `maxBufferedEvents` queued (or no drain for two heartbeats) disconnects the reader,
+ *   which resumes from the log with `Last-Event-ID`. Producers and other readers never wait.
+ * - The stream ends right after writing `RUN_FINISHED`/`RUN_ERROR`, at once when the run is
+ *   terminal and the client has seen all of it, when the client goes away, on shutdown, or when
+ *   the log cannot be read. Ending always unsubscribes from the hub and detaches every listener.
+ */
+import type { StoredEvent } from "../store/types.ts";
+import type { LiveHub, ReadEvents } from "./hub.ts";
+import { eventFrame, isTerminal, PING_FRAME, RETRY_FRAME } from "./sse-frames.ts";
+
+/** What a stream needs of its HTTP response (a `ServerResponse` in production). */
+export interface SseSink {
+  write(chunk: string): boolean;
+  end(): void;
+  destroy(): void;
+  readonly writableEnded: boolean;
+  readonly destroyed: boolean;
+  on(event: "drain" | "close", listener: () => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "drain" | "close", listener: () => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
+}
+
+export type StreamEndReason =
+  | "finished"
+  | "seen"
+  | "client_closed"
+  | "lagging"
+  | "shutdown"
+  | "read_failed";
+
+export interface RunStreamOptions {
+  runPk: number;
+  /** Send events with ids above this (Last-Event-ID / after_event_id, else 0). */
+  after: number;
+  /** The run's latest event id as read when the request arrived. */
+  latestEventId: number;
+  /** Whether the run was terminal when the request arrived. */
+  terminal: boolean;
+  hub: LiveHub;
+  readEvents: ReadEvents;
+  sink: SseSink;
+  /** Events a live stream may queue for a socket that does not drain before it is dropped. */
+  maxBufferedEvents: number;
+  /** Told once per event frame written. */
+  onDelivered?: () => void;
+  /** Told once when the stream ends, with why. */
+  onEnd?: (reason: StreamEndReason) => void;
+}
+
+type Mode = "catching_up" | "live" | "ended";
+
+/** Heartbeats without a single drain after which a blocked reader counts as lagging. */
+const STALLED_HEARTBEATS = 2;
+
+export class RunStream {
+  readonly #o: RunStreamOptions;
+  readonly #pageSize: number;
+  #mode: Mode = "catching_up";
+  #lastQueued: number;
+  /** Frames waiting for the socket to drain (index `#head` onwards). */
+  #queue: StoredEvent[] = [];
+  #head = 0;
+  #blocked = false;
+  #stalledHeartbeats = 0;
+  /** Hub rows received during catch-up, ascending; `#pendingOverflow` when some were dropped. */
+  #pending: StoredEvent[] = [];
+  #pendingOverflow = false;
+  #drainWaiters: (() => void)[] = [];
+  #unsubscribe: (() => void) | undefined;
+  /** Set when the terminal event has been queued: the stream ends once it is written. */
+  #terminalQueued = false;
+
+  constructor(options: RunStreamOptions) {
+    this.#o = options;
+    this.#lastQueued = options.after;
+    this.#pageSize = Math.max(1, Math.min(500, Math.floor(options.maxBufferedEvents / 2)));
+  }
+
+  get ended(): boolean {
+    return this.#mode === "ended";
+  }
+
+  /** Writes the preamble and starts following. Call once, after the response head is written. */
+  start(): void {
+    const { sink } = this.#o;
+    sink.on("drain", this.#onDrain);
+    sink.on("close", this.#onClose);
+    sink.on("error", this.#onSinkError);
+    if (sink.destroyed) {
+      // The client left while the request was being checked: its `close` has already fired.
+      this.end("client_closed");
+      return;
+    }
+    this.#writeRaw(RETRY_FRAME);
+    if (this.#o.terminal && this.#o.after >= this.#o.latestEventId) {
+      this.end("seen");
+      return;
+    }
+    this.#unsubscribe = this.#o.hub.subscribe(this.#o.runPk, this.#o.latestEventId, {
+      onEvents: (rows) => this.#fromHub(rows),
+      onError: () => this.end("read_failed"),
+    });
+    void this.#catchUp();
+  }
+
+  /** Called by the registry every heartbeat interval. */
+  heartbeat(): void {
+    if (this.ended) return;
+    if (this.#blocked) {
+      if (++this.#stalledHeartbeats >= STALLED_HEARTBEATS) this.end("lagging");
+      return;
+    }
+    this.#writeRaw(PING_FRAME);
+  }
+
+  /** Ends the stream (idempotent). Frames already written stay complete. */
+  end(reason: StreamEndReason): void {
+    if (this.ended) return;
+    this.#mode = "ended";
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    const { sink } = this.#o;
+    sink.off("drain", this.#onDrain);
+    sink.off("close", this.#onClose);
+    // The error listener stays: a late socket error must not become an uncaught exception.
+    this.#queue = [];
+    this.#pending = [];
+    for (const wake of this.#drainWaiters.splice(0)) wake();
+    if (!sink.destroyed && !sink.writableEnded) {
+      // A socket that does not drain would hold `end()` forever: drop it instead.
+      if (this.#blocked || reason === "lagging") sink.destroy();
+      else sink.end();
+    }
+    this.#o.onEnd?.(reason);
+  }
+
+  // ── catch-up from the log ──────────────────────────────────────────────────────────────
+
+  async #catchUp(): Promise<void> {
+    this.#mode = "catching_up";
+    try {
+      for (;;) {
+        if (this.#blocked) await this.#drained();
+        if (this.ended) return;
+        const rows = await this.#o.readEvents(this.#o.runPk, this.#lastQueued, this.#pageSize);
+        if (this.ended) return;
+        const first = rows[0];
+        if (first && first.event_id !== this.#lastQueued + 1) {
+          throw new Error(
+            `run ${this.#o.runPk}: log read after ${this.#lastQueued} began at ${first.event_id}`,
+          );
+        }
+        for (const row of rows) this.#accept(row);
+        if (this.#terminalQueued || rows.length === this.#pageSize || this.#blocked) continue;
+        // Everything committed before that read is queued. Continue with what the hub sent.
+        if (this.#takePending()) {
+          this.#mode = "live";
+          return;
+        }
+      }
+    } catch {
+      this.end("read_failed");
+    }
+  }
+
+  /** Queues pending hub rows if they continue the stream exactly; false if rows are missing. */
+  #takePending(): boolean {
+    const overflowed = this.#pendingOverflow;
+    const pending = this.#pending;
+    this.#pending = [];
+    this.#pendingOverflow = false;
+    if (overflowed) return false;
+    for (const row of pending) {
+      if (row.event_id <= this.#lastQueued) continue;
+      if (row.event_id !== this.#lastQueued + 1) return false;
+      this.#accept(row);
+    }
+    return true;
+  }
+
+  // ── live rows from the hub ─────────────────────────────────────────────────────────────
+
+  #fromHub(rows: readonly StoredEvent[]): void {
+    if (this.ended) return;
+    const last = rows[rows.length - 1];
+    if (last && isTerminal(last) && last.event_id <= this.#lastQueued) {
+      // The run ended at or below what this client has seen: nothing more will come.
+      this.end("seen");
+      return;
+    }
+    if (this.#mode === "catching_up") {
+      if (this.#pendingOverflow) return;
+      for (const row of rows) {
+        const newest = this.#pending[this.#pending.length - 1]?.event_id ?? this.#lastQueued;
+        if (row.event_id > newest) this.#pending.push(row);
+      }
+      if (this.#pending.length > this.#o.maxBufferedEvents) {
+        this.#pending = [];
+        this.#pendingOverflow = true;
+      }
+      return;
+    }
+    for (const row of rows) {
+      if (row.event_id <= this.#lastQueued) continue;
+      if (row.event_id !== this.#lastQueued + 1) {
+        // Rows are missing (should not happen with a healthy hub): read them from the log.
+        void this.#catchUp();
+        this.#fromHub(rows);
+        return;
+      }
+      this.#accept(row);
+      if (this.ended) return;
+      if (this.#queueLength() > this.#o.maxBufferedEvents) {
+        this.end("lagging");
+        return;
+      }
+    }
+  }
+
+  // ── writing ────────────────────────────────────────────────────────────────────────────
+
+  /** Takes the next event (id `lastQueued + 1`): writes it, or queues it behind a full socket. */
+  #accept(row: StoredEvent): boolean {
+    if (this.ended || this.#terminalQueued) return false;
+    if (row.event_id !== this.#lastQueued + 1) return false;
+    this.#lastQueued = row.event_id;
+    if (isTerminal(row)) this.#terminalQueued = true;
+    if (this.#blocked) this.#queue.push(row);
+    else this.#writeEvent(row);
+    return true;
+  }
+
+  #writeEvent(row: StoredEvent): void {
+    this.#writeRaw(eventFrame(row));
+    this.#o.onDelivered?.();
+    if (isTerminal(row)) this.end("finished");
+  }
+
+  #writeRaw(frame: string): void {
+    if (!this.#o.sink.write(frame)) this.#blocked = true;
+  }
+
+  #queueLength(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  #drained(): Promise<void> {
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  readonly #onDrain = (): void => {
+    this.#blocked = false;
+    this.#stalledHeartbeats = 0;
+    while (!this.#blocked && this.#head < this.#queue.length && !this.ended) {
+      const row = this.#queue[this.#head++]!;
+      this.#writeEvent(row);
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    }
+    if (!this.#blocked) for (const wake of this.#drainWaiters.splice(0)) wake();
+  };
+
+  readonly #onClose = (): void => this.end("client_closed");
+
+  readonly #onSinkError = (): void => this.end("client_closed");
+}

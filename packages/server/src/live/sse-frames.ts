@@ -1,0 +1,46 @@
+/**
+ * The bytes of a run's SSE stream (contract §4.5): the `retry:` preamble, one frame per event
+ * (`id:`, `event:` in PascalCase, `data:` with the event JSON), and the `: ping` heartbeat.
+ * Lines end in `\n` only and every frame ends with a blank line.
+ *
+ * A frame is rendered once per event and shared by every stream that sends it: the hub hands
+ * the same row objects to all of a run's subscribers, and the rendering is memoised per row.
+ */
+import type { StoredEvent } from "../store/types.ts";
+
+/** The first frame of every stream: how long a client waits before reconnecting. */
+export const RETRY_FRAME = "retry: 2000\n\n";
+
+/** A comment line that every SSE parser skips; keeps proxies from timing the stream out. */
+export const PING_FRAME = ": ping\n\n";
+
+const TERMINAL_TYPES: ReadonlySet<string> = new Set(["RUN_FINISHED", "RUN_ERROR"]);
+
+/** `TEXT_MESSAGE_CONTENT` → `TextMessageContent`. */
+export function eventName(type: string): string {
+  return type
+    .split("_")
+    .filter((word) => word.length > 0)
+    .map((word) => word[0]!.toUpperCase() + word.slice(1).toLowerCase())
+    .join("");
+}
+
+/** Whether an event ends its run (the stream closes right after sending it). */
+export function isTerminal(event: StoredEvent): boolean {
+  return TERMINAL_TYPES.has(event.event_type);
+}
+
+const frames = new WeakMap<StoredEvent, string>();
+
+/**
+ * `id: <event_id>\nevent: <Name>\ndata: <json>\n\n`. JSON.stringify escapes every CR and LF
+ * inside strings, so the data always fits on one line.
+ */
+export function eventFrame(event: StoredEvent): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = `id: ${event.event_id}\nevent: ${eventName(event.event_type)}\ndata: ${JSON.stringify(event.event)}\n\n`;
+    frames.set(event, frame);
+  }
+  return frame;
+}

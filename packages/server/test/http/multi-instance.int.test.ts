@@ -1,0 +1,203 @@
+/**
+ * Several Runline instances on one PostgreSQL database (contract §4.5, architecture "Scale-out"):
+ * LISTEN/NOTIFY carries "run X is at event N" between them, a dropped LISTEN connection
+ * reconnects and catches up, and the safety-net re-check delivers what a lost NOTIFY did not.
+ *
+ * "A commit whose NOTIFY never happened" (a process that died between the two) is made by
+ * appending through instance A's ledger with its commit hook switched off.
+ */
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import type { AuthContext } from "../../src/auth/auth-context.ts";
+import { SCOPES } from "../../src/auth/auth-context.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { appendEvents } from "../../src/ledger/append-events.ts";
+import { createServer, type RunlineServer } from "../../src/server.ts";
+import { BOOTSTRAP_KEY, type TestResponse, type TestServer } from "../helpers/server.ts";
+import { freshStoreLocation, storeTargets, type TestStoreLocation } from "../helpers/stores.ts";
+import { append, complete, custom, logOf, runningRun } from "../live/run-fixtures.ts";
+import { SseStream } from "../live/sse-client.ts";
+
+/** One more instance on the shared database. */
+async function startInstance(
+  databaseUrl: string,
+  env: Record<string, string>,
+): Promise<TestServer> {
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    RUNLINE_BOOTSTRAP_KEY: BOOTSTRAP_KEY,
+    RUNLINE_LOG_LEVEL: "silent",
+    DATABASE_URL: databaseUrl,
+    ...env,
+  });
+  const server: RunlineServer = await createServer(config, { logger: false });
+  await server.app.listen({ port: 0, host: "127.0.0.1" });
+  const address = server.app.server.address();
+  if (!address || typeof address === "string") throw new Error("server has no port");
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    url,
+    key: BOOTSTRAP_KEY,
+    server,
+    async request(method, path, body, headers = {}): Promise<TestResponse> {
+      const response = await fetch(url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${BOOTSTRAP_KEY}`,
+          ...(body !== undefined && { "content-type": "application/json" }),
+          ...headers,
+        },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: text ? JSON.parse(text) : undefined,
+        text,
+      };
+    },
+    close: () => server.close(),
+  };
+}
+
+/** Appends through `instance`'s ledger without its commit hook: no hub news, no NOTIFY. */
+async function appendSilently(
+  instance: TestServer,
+  runId: string,
+  events: unknown[],
+): Promise<void> {
+  const run = await instance.server.store.getRun(await projectOf(instance, runId), runId);
+  assert.ok(run);
+  const auth: AuthContext = {
+    projectId: run.project_id,
+    userId: null,
+    scopes: new Set(SCOPES),
+    principal: { kind: "api_key", keyId: "test" },
+  };
+  await appendEvents(
+    { ...instance.server.ledger, committed: () => {} },
+    auth,
+    { runId },
+    {
+      events: events as never,
+    },
+  );
+}
+
+async function projectOf(instance: TestServer, runId: string): Promise<string> {
+  const summary = await instance.request("GET", `/runs/${runId}`);
+  const record = await instance.request(
+    "GET",
+    `/conversations/${summary.body.owner.id}/runs/${runId}`,
+  );
+  return record.body.project_id as string;
+}
+
+const postgres = storeTargets().find((t) => t.kind === "postgres")!;
+
+describe("several instances on one PostgreSQL", { skip: postgres.skip }, () => {
+  let location: TestStoreLocation;
+  let a: TestServer;
+  let b: TestServer;
+  let c: TestServer;
+
+  before(async () => {
+    location = await freshStoreLocation("postgres");
+    const url = location.databaseUrl!;
+    // A and B re-check only hourly: what reaches B here came by NOTIFY or by a reconnect's
+    // catch-up. C re-checks every 100 ms (the safety net under test).
+    a = await startInstance(url, { RUNLINE_SSE_RECHECK_MS: "3600000" });
+    b = await startInstance(url, { RUNLINE_SSE_RECHECK_MS: "3600000" });
+    c = await startInstance(url, { RUNLINE_SSE_RECHECK_MS: "100" });
+  });
+
+  after(async () => {
+    await Promise.all([a?.close(), b?.close(), c?.close()]);
+    await location?.dispose();
+  });
+
+  test("events appended through instance A reach a stream on instance B as they are committed", {
+    timeout: 20_000,
+  }, async () => {
+    const run = await runningRun(a);
+    const stream = await SseStream.open(`${b.url}/runs/${run.run_id}/stream`);
+    await stream.untilCount(1);
+    const feed = b.server.live.feed!;
+    const heard = feed.stats.notificationsReceived;
+    for (let i = 0; i < 10; i++) {
+      const latest = await append(a, run.run_id, [custom(`a${i}`), custom(`b${i}`)]);
+      if (i % 3 === 0) assert.ok(await stream.untilCount(latest));
+    }
+    await complete(a, run.run_id);
+    assert.equal(await stream.done, "ended");
+    assert.deepEqual(
+      stream.ids,
+      (await logOf(a, run.run_id)).map((row) => row.event_id),
+    );
+    assert.ok(feed.stats.notificationsReceived > heard, "B heard A's commits");
+  });
+
+  test("a killed LISTEN connection reconnects and catches up: the stream still receives every event", {
+    timeout: 20_000,
+  }, async () => {
+    const run = await runningRun(a, 3);
+    const stream = await SseStream.open(`${b.url}/runs/${run.run_id}/stream`);
+    await stream.untilCount(4);
+    // Commits nobody announces (their process "died" before NOTIFY): B has no news of them.
+    await appendSilently(a, run.run_id, [custom("unannounced-1"), custom("unannounced-2")]);
+    const feed = b.server.live.feed!;
+    const pid = feed.listenerPid;
+    assert.ok(pid);
+    const lost = once(feed, "lost");
+    const restored = once(feed, "restored");
+    const admin = new pg.Client({ connectionString: location.databaseUrl });
+    await admin.connect();
+    try {
+      const killed = await admin.query("SELECT pg_terminate_backend($1) AS ok", [pid]);
+      assert.equal(killed.rows[0].ok, true);
+    } finally {
+      await admin.end();
+    }
+    await lost;
+    await restored;
+    assert.notEqual(feed.listenerPid, pid, "a new LISTEN connection");
+    // Nothing was announced since: only the reconnect's catch-up can have found them.
+    assert.ok(await stream.untilCount(6));
+    assert.deepEqual(
+      stream.events.slice(4).map((e) => e.data.name),
+      ["unannounced-1", "unannounced-2"],
+    );
+    // And the new connection hears A again.
+    await append(a, run.run_id, [custom("after-1")]);
+    await append(a, run.run_id, [custom("after-2")]);
+    await complete(a, run.run_id);
+    assert.equal(await stream.done, "ended");
+    const log = await logOf(a, run.run_id);
+    assert.deepEqual(
+      stream.ids,
+      log.map((row) => row.event_id),
+    );
+    assert.deepEqual(
+      stream.events.map((e) => e.data),
+      log.map((row) => row.event),
+    );
+  });
+
+  test("a commit whose NOTIFY was never sent reaches a follower through the safety-net re-check", {
+    timeout: 20_000,
+  }, async () => {
+    const run = await runningRun(a, 1);
+    const stream = await SseStream.open(`${c.url}/runs/${run.run_id}/stream`);
+    await stream.untilCount(2);
+    await appendSilently(a, run.run_id, [custom("silent")]);
+    assert.ok(await stream.untilCount(3));
+    assert.equal(stream.events[2]?.data.name, "silent");
+    stream.abort();
+    await c.server.live.streams.whenIdle();
+    assert.equal(c.server.live.hub.subscriberCount, 0);
+  });
+});
