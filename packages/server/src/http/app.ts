@@ -31,6 +31,7 @@ import { Problems } from "../errors.ts";
 import type { LedgerContext } from "../ledger/context.ts";
 import type { Live } from "../live/live.ts";
 import type { ClaimWakeups } from "../workers/wakeups.ts";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
 import { Metrics } from "./metrics.ts";
 import { installProblemHandlers } from "./problems.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
@@ -191,6 +192,13 @@ function installJsonParser(app: FastifyInstance): void {
   const parser: FastifyBodyParser<string> = (request, body, done) => {
     if (body.trim() === "") {
       done(null, undefined);
+      return;
+    }
+    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+      done(
+        Problems.invalidRequest(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`),
+        undefined,
+      );
       return;
     }
     strict(request, body, done);

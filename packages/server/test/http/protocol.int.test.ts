@@ -37,6 +37,28 @@ describeEachStore(
       assert.equal(emptyJson.status, 201);
     });
 
+    test("deeply nested JSON is a 400, not a crash; nesting up to the limit is accepted", async () => {
+      const run = await createRun(server());
+      const deep = `${"[".repeat(30_000)}${"]".repeat(30_000)}`; // under this suite's 64 KiB body limit
+      for (const [path, body] of [
+        [`/runs/${run.run_id}/events`, `{"events":[{"type":"CUSTOM","name":"x","value":${deep}}]}`],
+        ["/runs", `{"kind":"agent","request":{"metadata":{"x":${deep}}}}`],
+        [`/runs/${run.run_id}/complete`, `{"status":"completed","metadata":{"a":${deep}}}`],
+      ] as const) {
+        const r = await server().request("POST", path, body);
+        assert.equal(r.status, 400, path);
+        assert.equal(r.body.code, "invalid_request");
+      }
+      const fits = `${"[".repeat(250)}${"]".repeat(250)}`;
+      const ok = await server().request(
+        "POST",
+        `/runs/${run.run_id}/events`,
+        `{"events":[{"type":"CUSTOM","name":"x","value":${fits}}]}`,
+      );
+      assert.equal(ok.status, 200);
+      assert.equal((await server().request("GET", `/runs/${run.run_id}`)).body.status, "running");
+    });
+
     test("a body over the limit is 413", async () => {
       const r = await server().request(
         "POST",
