@@ -6,15 +6,16 @@
  * neither zod nor server code. Request bodies use the schemas' input types (optional fields
  * also take `null`); responses and queries use their output types.
  *
- * The second section composes the envelopes the server builds inline in its route files from
- * the schema types above. Each is marked `NOT IN schemas.ts`; replace it with
- * `z.output<typeof …>` once the server exports a schema for it.
+ * The generic envelopes (`Page`, `Accepted`, …) are instantiations of the server's schema
+ * builders (`pageOf`, `acceptedOf`, …) for the record shape a route family answers with.
  */
 import type { z } from "zod";
 import type {
   AgentRunRecordSchema,
   ApiKeySchema,
   AppendEventsBody,
+  AppendEventsResponse,
+  acceptedOf,
   CancelRunBody,
   ChildrenQuery,
   ClaimBody,
@@ -25,20 +26,26 @@ import type {
   CreateConversationBody,
   CreatedApiKeySchema,
   CreateRunBody,
+  cancelledOf,
+  completedOf,
   EventListQuery,
   HeartbeatBody,
   LeaseBody,
   LoggedEventSchema,
   PageInfoSchema,
   ProblemSchema,
+  pageOf,
   RegisterWorkerBody,
   RunEventTokenSchema,
   RunListQuery,
+  RunReplySchema,
+  RunSnapshotResponse,
   RunSnapshotSchema,
   RunSummarySchema,
   ScopeSchema,
   StartRunBody,
   ToolResultBody,
+  ToolResultResponse,
   WaitBody,
   WorkerRunSchema,
   WorkerSchema,
@@ -101,54 +108,30 @@ export type EventListParams = Partial<z.output<typeof EventListQuery>>;
  */
 export type AguiEvent = { type: string } & Record<string, unknown>;
 
-// ── NOT IN schemas.ts: composed from the schema types above ───────────────────────────────
+// ── Envelopes: instantiations of the server's schema builders ─────────────────────────────
 
-/** `{data, page_info}` of every listing (the server's routes build it inline). */
-export interface Page<T> {
+/** `{data, page_info}` of every listing. */
+export type Page<T> = Omit<z.output<ReturnType<typeof pageOf<z.ZodType<T>>>>, "data"> & {
   data: T[];
-  page_info: PageInfo;
-}
-
-/** NOT IN schemas.ts (inline `Accepted(…)` in routes/runs.ts): create and start replies. */
-export interface Accepted<R> {
-  accepted: true;
-  duplicate: boolean;
-  run: R;
-}
-
-/** NOT IN schemas.ts (inline `AppendResponse` in routes/events.ts). */
-export interface AppendEventsResult {
-  run: AgentRunRecord;
-  latest_event_id: number;
-  appended_count: number;
-  latest_external_event_sequence: number;
-  duplicate: boolean;
-}
-
-/** NOT IN schemas.ts (inline `SnapshotResponse` in routes/events.ts). */
-export interface RunSnapshot {
-  after_event_id: number;
-  events: SnapshotEvent[];
-}
-/** A snapshot entry; `event_id` is null for the synthesised MESSAGES/STATE snapshots. */
-export type SnapshotEvent = Omit<LoggedEvent, "created_at" | "event_id" | "event"> & {
-  event_id: number | null;
-  event: AguiEvent;
 };
-
-/** NOT IN schemas.ts (inline in routes/runs.ts): complete, cancel, wait, tool-result replies. */
-export interface CompleteResult<R> {
-  completed: boolean;
+/** Create and start replies. */
+export type Accepted<R> = Omit<z.output<ReturnType<typeof acceptedOf<z.ZodType<R>>>>, "run"> & {
   run: R;
-}
-export interface CancelResult<R> {
-  cancelled: boolean;
+};
+export type AppendEventsResult = z.output<typeof AppendEventsResponse>;
+type SnapshotWire = z.output<typeof RunSnapshotResponse>;
+/** A snapshot entry; `event_id` is null for the synthesised MESSAGES/STATE snapshots. */
+export type SnapshotEvent = Omit<SnapshotWire["events"][number], "event"> & { event: AguiEvent };
+export type RunSnapshot = Omit<SnapshotWire, "events"> & { events: SnapshotEvent[] };
+export type CompleteResult<R> = Omit<
+  z.output<ReturnType<typeof completedOf<z.ZodType<R>>>>,
+  "run"
+> & { run: R };
+export type CancelResult<R> = Omit<
+  z.output<ReturnType<typeof cancelledOf<z.ZodType<R>>>>,
+  "run"
+> & {
   run: R;
-}
-export interface RunReply<R> {
-  run: R;
-}
-export interface ToolResultReply {
-  accepted: true;
-  duplicate: boolean;
-}
+};
+export type RunReply<R = z.output<typeof RunReplySchema>["run"]> = { run: R };
+export type ToolResultReply = z.output<typeof ToolResultResponse>;

@@ -254,6 +254,45 @@ export const ProblemSchema = z
   })
   .loose();
 
+/** `{data, page_info}`: the envelope of every listing. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), page_info: PageInfoSchema });
+
+/** Create and start replies (202). */
+export const acceptedOf = <T extends z.ZodType>(run: T) =>
+  z.object({ accepted: z.literal(true), duplicate: z.boolean(), run });
+
+export const completedOf = <T extends z.ZodType>(run: T) =>
+  z.object({ completed: z.boolean(), run });
+
+export const cancelledOf = <T extends z.ZodType>(run: T) =>
+  z.object({ cancelled: z.boolean(), run });
+
+export const RunReplySchema = z.object({ run: AgentRunRecordSchema });
+
+export const ToolResultResponse = z.object({ accepted: z.literal(true), duplicate: z.boolean() });
+
+export const AppendEventsResponse = z.object({
+  run: AgentRunRecordSchema,
+  latest_event_id: z.number().int(),
+  appended_count: z.number().int(),
+  latest_external_event_sequence: z.number().int(),
+  duplicate: z.boolean(),
+});
+
+export const EventPageResponse = pageOf(LoggedEventSchema);
+
+export const RunSnapshotResponse = z.object({
+  after_event_id: z.number().int(),
+  events: z.array(
+    z.object({
+      event_id: z.number().int().nullable(),
+      event_type: z.string(),
+      event: JsonObject,
+    }),
+  ),
+});
+
 export const ConversationSchema = z.object({
   id: z.string(),
   project_id: z.string(),

@@ -1,11 +1,10 @@
 /** A run's event log (contract §4.3, §4.4): append, page, snapshot. */
-import { z } from "zod";
 import {
-  AgentRunRecordSchema,
   AppendEventsBody,
+  AppendEventsResponse,
   EventListQuery,
-  LoggedEventSchema,
-  PageInfoSchema,
+  EventPageResponse,
+  RunSnapshotResponse,
 } from "../../contract/schemas.ts";
 import { toAgentRunRecord } from "../../domain/records.ts";
 import { appendEvents } from "../../ledger/append-events.ts";
@@ -13,25 +12,6 @@ import type { LedgerContext } from "../../ledger/context.ts";
 import { readEventLog, readSnapshot } from "../../ledger/read-runs.ts";
 import type { TypedApp } from "../app.ts";
 import { ALL_FAMILIES, addressOf } from "./families.ts";
-
-const AppendResponse = z.object({
-  run: AgentRunRecordSchema,
-  latest_event_id: z.number().int(),
-  appended_count: z.number().int(),
-  latest_external_event_sequence: z.number().int(),
-  duplicate: z.boolean(),
-});
-
-const SnapshotResponse = z.object({
-  after_event_id: z.number().int(),
-  events: z.array(
-    z.object({
-      event_id: z.number().int().nullable(),
-      event_type: z.string(),
-      event: z.record(z.string(), z.unknown()),
-    }),
-  ),
-});
 
 export function eventRoutes(app: TypedApp, ledger: LedgerContext): void {
   for (const family of ALL_FAMILIES) {
@@ -44,7 +24,7 @@ export function eventRoutes(app: TypedApp, ledger: LedgerContext): void {
           summary: "Append AG-UI events (optimistic cursors, retry-safe)",
           params: family.params,
           body: AppendEventsBody,
-          response: { 200: AppendResponse },
+          response: { 200: AppendEventsResponse },
         },
       },
       async (request) => {
@@ -74,7 +54,7 @@ export function eventRoutes(app: TypedApp, ledger: LedgerContext): void {
           params: family.params,
           querystring: EventListQuery,
           response: {
-            200: z.object({ data: z.array(LoggedEventSchema), page_info: PageInfoSchema }),
+            200: EventPageResponse,
           },
         },
       },
@@ -94,7 +74,7 @@ export function eventRoutes(app: TypedApp, ledger: LedgerContext): void {
           tags: ["events"],
           summary: "A compact picture of the run: messages, state, open items",
           params: family.params,
-          response: { 200: SnapshotResponse },
+          response: { 200: RunSnapshotResponse },
         },
       },
       async (request) => readSnapshot(ledger, request.auth, addressOf(request.params)),

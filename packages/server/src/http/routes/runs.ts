@@ -2,6 +2,7 @@
 import { z } from "zod";
 import {
   AgentRunRecordSchema,
+  acceptedOf,
   CancelRunBody,
   ChildrenQuery,
   CompleteRunBody,
@@ -9,12 +10,16 @@ import {
   ConversationRunListQuery,
   ConversationRunParams,
   CreateRunBody,
-  PageInfoSchema,
+  cancelledOf,
+  completedOf,
+  pageOf,
   RunListQuery,
+  RunReplySchema,
   RunSnapshotSchema,
   RunSummarySchema,
   StartRunBody,
   ToolResultBody,
+  ToolResultResponse,
   WaitBody,
 } from "../../contract/schemas.ts";
 import { toAgentRunRecord, toRunSummary, toRunWithSnapshot } from "../../domain/records.ts";
@@ -27,10 +32,8 @@ import { submitToolResult, waitForTool } from "../../ledger/wait-for-tool.ts";
 import type { TypedApp } from "../app.ts";
 import { ALL_FAMILIES, addressOf, CANONICAL, CONVERSATION_FAMILIES } from "./families.ts";
 
-const page = <T extends z.ZodType>(item: T) =>
-  z.object({ data: z.array(item), page_info: PageInfoSchema });
-const Accepted = <T extends z.ZodType>(run: T) =>
-  z.object({ accepted: z.literal(true), duplicate: z.boolean(), run });
+const page = pageOf;
+const Accepted = acceptedOf;
 
 export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
   app.post(
@@ -222,7 +225,7 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
           summary: "End a run as completed, failed or cancelled",
           params: family.params,
           body: CompleteRunBody,
-          response: { 200: z.object({ completed: z.boolean(), run: RunShape }) },
+          response: { 200: completedOf(RunShape) },
         },
       },
       async (request) => {
@@ -245,7 +248,7 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
           summary: "Cancel a run (and, with cascade, its active descendants)",
           params: family.params,
           body: CancelRunBody,
-          response: { 200: z.object({ cancelled: z.boolean(), run: RunShape }) },
+          response: { 200: cancelledOf(RunShape) },
         },
       },
       async (request) => {
@@ -269,7 +272,7 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
           summary: "Park the run until a tool result (or approval, event, input) arrives",
           params: family.params,
           body: WaitBody,
-          response: { 200: z.object({ run: AgentRunRecordSchema }) },
+          response: { 200: RunReplySchema },
         },
       },
       async (request) => {
@@ -301,7 +304,7 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
           summary: "Submit the result of the tool call the run waits on",
           params: family.params,
           body: ToolResultBody,
-          response: { 200: z.object({ accepted: z.literal(true), duplicate: z.boolean() }) },
+          response: { 200: ToolResultResponse },
         },
       },
       async (request) => {
