@@ -31,6 +31,7 @@ import { Problems } from "../errors.ts";
 import type { LedgerContext } from "../ledger/context.ts";
 import type { Live } from "../live/live.ts";
 import type { ClaimWakeups } from "../workers/wakeups.ts";
+import { installGracefulClose } from "./graceful-close.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
 import { Metrics } from "./metrics.ts";
 import { installProblemHandlers } from "./problems.ts";
@@ -116,6 +117,7 @@ export async function buildApp(
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   installJsonParser(app);
   installProblemHandlers(app);
+  installGracefulClose(app);
   recordRoutes(app);
 
   app.decorateRequest("auth", undefined as unknown as AuthContext);
