@@ -17,7 +17,7 @@ import type { LedgerContext } from "./ledger/context.ts";
 import { Live } from "./live/live.ts";
 import { openStore } from "./store/open-store.ts";
 import type { RunRow, RunStore } from "./store/types.ts";
-import { type ClaimWakeups, LocalClaimWakeups, notifyClaimableRuns } from "./workers/wakeups.ts";
+import { type ClaimWakeups, claimSignalFor, LocalClaimWakeups } from "./workers/wakeups.ts";
 
 export interface RunlineServer {
   app: FastifyInstance;
@@ -66,8 +66,15 @@ export async function createServer(
   const metrics = new Metrics();
   const live = await Live.start(config, store, metrics);
   committedListeners.push((run) => live.committed(run));
+  // Long-polling claims wake when a run becomes claimable: here, or on another instance (feed).
   const claimWakeups = new LocalClaimWakeups();
-  committedListeners.push(notifyClaimableRuns(claimWakeups, () => ledger.now()));
+  live.feed?.on("claim", (signal) => claimWakeups.notify(signal));
+  committedListeners.push((run) => {
+    const signal = claimSignalFor(run, ledger.now());
+    if (!signal) return;
+    claimWakeups.notify(signal);
+    live.feed?.publishClaim(signal);
+  });
   const app = await buildApp(
     {
       config,

@@ -12,15 +12,21 @@
  *   subscribers, announced to the hub — and the same catch-up runs every `recheckMs` as a safety
  *   net for notifications that were never sent (a process that died between commit and NOTIFY).
  *
+ * Claims: a commit that makes a run claimable is also announced on `runline_claims`, and the
+ * listener turns it into a `claim` event, so long-polling claims on every instance wake at once.
+ *
  * The catch-up reads `runs (pk, latest_event_id)` directly: one statement for all subscribed
  * runs instead of one log read per run.
  */
 import { EventEmitter } from "node:events";
 import pg from "pg";
 import type { RunRow } from "../store/types.ts";
+import type { ClaimSignal } from "../workers/wakeups.ts";
 import type { LiveHub } from "./hub.ts";
 
 export const NOTIFY_CHANNEL = "runline_runs";
+/** Runs that became claimable by workers: wakes long-polling claims on other instances. */
+export const CLAIMS_CHANNEL = "runline_claims";
 
 export interface FeedLogger {
   warn(obj: unknown, msg?: string): void;
@@ -56,8 +62,27 @@ export function parseNotification(
   return { runPk: Number(match[1]), latestEventId: Number(match[2]) };
 }
 
-/** Emits `lost` when the LISTEN connection drops and `restored` once it is back and caught up. */
-export class PostgresFeed extends EventEmitter<{ lost: []; restored: [] }> {
+/** `{"p","k","w"}` ↔ a claim signal; undefined for anything malformed. */
+export function encodeClaimSignal(signal: ClaimSignal): string {
+  return JSON.stringify({ p: signal.projectId, k: signal.implementationKind, w: signal.workerKey });
+}
+
+export function parseClaimSignal(payload: string | undefined): ClaimSignal | undefined {
+  try {
+    const { p, k, w } = JSON.parse(payload ?? "") as Record<string, unknown>;
+    if (typeof p !== "string" || typeof k !== "string") return undefined;
+    if (w !== null && typeof w !== "string") return undefined;
+    return { projectId: p, implementationKind: k, workerKey: w };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Emits `lost` when the LISTEN connection drops, `restored` once it is back and caught up, and
+ * `claim` when another instance committed a run that workers can claim.
+ */
+export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: [ClaimSignal] }> {
   readonly #o: PostgresFeedOptions;
   readonly #pool: pg.Pool;
   /** Backend pids of our own publishing connections: their notifications are ours. */
@@ -69,6 +94,8 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: [] }> {
   #recheckTimer: NodeJS.Timeout | undefined;
   /** Newest unpublished position per run pk, and its NOTIFY payload. */
   #unpublished = new Map<number, { latestEventId: number; payload: string }>();
+  /** Claim signals not yet announced (deduplicated by payload). */
+  #unpublishedClaims = new Set<string>();
   #publishing: Promise<void> | undefined;
   #catchingUp: Promise<void> | undefined;
   /** Counters for tests and diagnostics. */
@@ -123,6 +150,13 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: [] }> {
     this.#publishing ??= this.#flush();
   }
 
+  /** Announces to the other instances that a run became claimable. Never throws. */
+  publishClaim(signal: ClaimSignal): void {
+    if (this.#closed) return;
+    this.#unpublishedClaims.add(encodeClaimSignal(signal));
+    this.#publishing ??= this.#flush();
+  }
+
   /** Re-reads the latest event id of every run with local subscribers and tells the hub. */
   catchUp(): Promise<void> {
     this.#catchingUp ??= this.#catchUpOnce().finally(() => {
@@ -146,16 +180,20 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: [] }> {
     // Let commits of the same tick join the statement.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      while (this.#unpublished.size > 0) {
+      while (this.#unpublished.size > 0 || this.#unpublishedClaims.size > 0) {
         const payloads = [...this.#unpublished.values()].map((entry) => entry.payload);
+        const claims = [...this.#unpublishedClaims];
         this.#unpublished.clear();
+        this.#unpublishedClaims.clear();
         try {
           await this.#pool.query(
-            "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
-            [NOTIFY_CHANNEL, payloads],
+            `SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload
+             UNION ALL SELECT pg_notify($3, payload) FROM unnest($4::text[]) AS payload`,
+            [NOTIFY_CHANNEL, payloads, CLAIMS_CHANNEL, claims],
           );
         } catch (error) {
-          // Other instances learn of these commits from their safety-net re-check.
+          // Other instances learn of these commits from their safety-net re-check; waiting
+          // claims there re-check at their own deadline or the next lease expiry.
           this.#o.log().warn({ err: error, runs: payloads.length }, "live feed: NOTIFY failed");
         }
       }
@@ -181,6 +219,11 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: [] }> {
     client.on("end", () => onLost());
     client.on("notification", (message) => {
       if (this.#ownPids.has(message.processId)) return;
+      if (message.channel === CLAIMS_CHANNEL) {
+        const signal = parseClaimSignal(message.payload);
+        if (signal) this.emit("claim", signal);
+        return;
+      }
       const news = parseNotification(message.payload);
       if (!news) return;
       this.stats.notificationsReceived++;
@@ -188,7 +231,7 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: [] }> {
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      await client.query(`LISTEN ${NOTIFY_CHANNEL}; LISTEN ${CLAIMS_CHANNEL}`);
     } catch (error) {
       lost = true;
       client.removeAllListeners();

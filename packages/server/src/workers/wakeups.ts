@@ -6,10 +6,10 @@
  * then `wait`s: a `notify` that arrived at any moment after `watch` — even while the claim was
  * querying — ends the next `wait` at once, so no wake-up falls between the query and the wait.
  *
- * Who notifies: `notifyClaimableRuns` below, fed by the server's commit hook (a run created with
- * an `implementation_kind`, a run back to `running` without a live lease). Across instances, a
- * feed that hears about another instance's commits (PostgreSQL LISTEN/NOTIFY) calls `notify`
- * with the same `ClaimSignal`.
+ * Who notifies: the server's commit hook (`server.ts`), with `claimSignalFor` a committed run
+ * (created with an `implementation_kind`, back to `running` without a live lease). Across
+ * instances the PostgreSQL feed (`live/postgres-feed.ts`) carries the same `ClaimSignal` over
+ * LISTEN/NOTIFY and calls `notify` on the other side.
  */
 import type { RunRow } from "../store/types.ts";
 
@@ -159,16 +159,5 @@ export function claimSignalFor(run: RunRow, now: string): ClaimSignal | undefine
     projectId: run.project_id,
     implementationKind: run.implementation_kind,
     workerKey: run.worker_key,
-  };
-}
-
-/** A commit listener (`RunlineServer.onCommitted`) that wakes the claims a run concerns. */
-export function notifyClaimableRuns(
-  wakeups: ClaimWakeups,
-  now: () => string,
-): (run: RunRow) => void {
-  return (run) => {
-    const signal = claimSignalFor(run, now());
-    if (signal) wakeups.notify(signal);
   };
 }

@@ -8,7 +8,12 @@ import { generateApiKey } from "../../src/auth/api-keys.ts";
 import { SCOPES } from "../../src/auth/auth-context.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { createServer, type RunlineServer } from "../../src/server.ts";
-import { freshStoreLocation, type StoreKind, storeTargets } from "./stores.ts";
+import {
+  freshStoreLocation,
+  type StoreKind,
+  storeTargets,
+  type TestStoreLocation,
+} from "./stores.ts";
 
 export const BOOTSTRAP_KEY = "vf_testadmin_0123456789abcdefghijklmnop";
 
@@ -37,8 +42,13 @@ export interface TestResponse {
 export async function startTestServer(
   kind: StoreKind = "sqlite",
   env: Record<string, string> = {},
+  options: {
+    /** Share a store location (several instances on one database); the caller disposes it. */
+    location?: TestStoreLocation;
+  } = {},
 ): Promise<TestServer> {
-  const location = await freshStoreLocation(kind);
+  const location = options.location ?? (await freshStoreLocation(kind));
+  const ownsLocation = options.location === undefined;
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
@@ -79,7 +89,7 @@ export async function startTestServer(
     },
     async close() {
       await server.close();
-      await location.dispose();
+      if (ownsLocation) await location.dispose();
     },
   };
 }

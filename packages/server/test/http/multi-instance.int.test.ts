@@ -7,61 +7,24 @@
  * appending through instance A's ledger with its commit hook switched off.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import type { AuthContext } from "../../src/auth/auth-context.ts";
 import { SCOPES } from "../../src/auth/auth-context.ts";
-import { loadConfig } from "../../src/config/config.ts";
 import { appendEvents } from "../../src/ledger/append-events.ts";
-import { createServer, type RunlineServer } from "../../src/server.ts";
-import { BOOTSTRAP_KEY, type TestResponse, type TestServer } from "../helpers/server.ts";
+import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { freshStoreLocation, storeTargets, type TestStoreLocation } from "../helpers/stores.ts";
 import { append, complete, custom, logOf, runningRun } from "../live/run-fixtures.ts";
 import { SseStream } from "../live/sse-client.ts";
 
 /** One more instance on the shared database. */
-async function startInstance(
-  databaseUrl: string,
+function startInstance(
+  location: TestStoreLocation,
   env: Record<string, string>,
 ): Promise<TestServer> {
-  const config = loadConfig({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    RUNLINE_BOOTSTRAP_KEY: BOOTSTRAP_KEY,
-    RUNLINE_LOG_LEVEL: "silent",
-    DATABASE_URL: databaseUrl,
-    ...env,
-  });
-  const server: RunlineServer = await createServer(config, { logger: false });
-  await server.app.listen({ port: 0, host: "127.0.0.1" });
-  const address = server.app.server.address();
-  if (!address || typeof address === "string") throw new Error("server has no port");
-  const url = `http://127.0.0.1:${address.port}`;
-  return {
-    url,
-    key: BOOTSTRAP_KEY,
-    server,
-    async request(method, path, body, headers = {}): Promise<TestResponse> {
-      const response = await fetch(url + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${BOOTSTRAP_KEY}`,
-          ...(body !== undefined && { "content-type": "application/json" }),
-          ...headers,
-        },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      return {
-        status: response.status,
-        headers: response.headers,
-        body: text ? JSON.parse(text) : undefined,
-        text,
-      };
-    },
-    close: () => server.close(),
-  };
+  return startTestServer("postgres", env, { location });
 }
 
 /** Appends through `instance`'s ledger without its commit hook: no hub news, no NOTIFY. */
@@ -107,12 +70,11 @@ describe("several instances on one PostgreSQL", { skip: postgres.skip }, () => {
 
   before(async () => {
     location = await freshStoreLocation("postgres");
-    const url = location.databaseUrl!;
     // A and B re-check only hourly: what reaches B here came by NOTIFY or by a reconnect's
     // catch-up. C re-checks every 100 ms (the safety net under test).
-    a = await startInstance(url, { RUNLINE_SSE_RECHECK_MS: "3600000" });
-    b = await startInstance(url, { RUNLINE_SSE_RECHECK_MS: "3600000" });
-    c = await startInstance(url, { RUNLINE_SSE_RECHECK_MS: "100" });
+    a = await startInstance(location, { RUNLINE_SSE_RECHECK_MS: "3600000" });
+    b = await startInstance(location, { RUNLINE_SSE_RECHECK_MS: "3600000" });
+    c = await startInstance(location, { RUNLINE_SSE_RECHECK_MS: "100" });
   });
 
   after(async () => {
@@ -139,6 +101,32 @@ describe("several instances on one PostgreSQL", { skip: postgres.skip }, () => {
       (await logOf(a, run.run_id)).map((row) => row.event_id),
     );
     assert.ok(feed.stats.notificationsReceived > heard, "B heard A's commits");
+  });
+
+  test("a claim long-polling on instance B wakes when a claimable run is created through A", {
+    timeout: 20_000,
+  }, async () => {
+    const registered = await b.request("POST", "/agent-workers/projects/current/workers", {
+      implementation_kind: "cross-instance-kind",
+      worker_key: "w-b",
+    });
+    assert.equal(registered.status, 201);
+    const workerId = registered.body.worker.id as string;
+    // Longer than this test's timeout: only a wake-up from A's commit can answer it in time.
+    const claim = b.request("POST", `/agent-workers/workers/${workerId}/claim`, {
+      wait_seconds: 30,
+    });
+    // Only start the run once the claim is asleep on B (it found nothing before).
+    while (b.server.claimWakeups.waiting === 0) await new Promise((r) => setImmediate(r));
+    const created = await a.request("POST", "/runs", {
+      kind: "agent",
+      owner: { kind: "conversation", id: randomUUID() },
+      request: { agent_id: "agent", implementation_kind: "cross-instance-kind" },
+    });
+    assert.equal(created.status, 202);
+    const claimed = await claim;
+    assert.equal(claimed.status, 200);
+    assert.equal(claimed.body.run?.run_id, created.body.run.run_id);
   });
 
   test("a killed LISTEN connection reconnects and catches up: the stream still receives every event", {
