@@ -1,5 +1,4 @@
 /** Run lifecycle routes (contract §4.1, §4.2, §4.6, §4.7, §4.8). */
-import { z } from "zod";
 import {
   AgentRunRecordSchema,
   acceptedOf,
