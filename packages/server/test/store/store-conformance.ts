@@ -288,6 +288,29 @@ export function describeStore(target: TestStoreTarget): void {
       assert.equal(b, "first");
     });
 
+    test("concurrent transactions commit independently: the ones that throw leave no trace", async () => {
+      const rows = Array.from({ length: 30 }, (_, i) =>
+        newRunRow({ project_id: "p-group", agent_id: `g${i}` }),
+      );
+      const results = await Promise.allSettled(
+        rows.map((row, i) =>
+          store.transaction(async (tx) => {
+            await tx.insertRun(row);
+            if (i % 3 === 0) throw new Error(`refused ${i}`);
+            return i;
+          }),
+        ),
+      );
+      results.forEach((result, i) => {
+        assert.equal(result.status, i % 3 === 0 ? "rejected" : "fulfilled", `transaction ${i}`);
+      });
+      const stored = await store.listRuns({ project_id: "p-group" }, { order: "asc", limit: 100 });
+      assert.deepEqual(
+        new Set(stored.map((r) => r.agent_id)),
+        new Set(rows.filter((_, i) => i % 3 !== 0).map((r) => r.agent_id)),
+      );
+    });
+
     test("concurrent transactions on one run serialise: no lost update", async () => {
       const run = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
       await Promise.all(

@@ -2,7 +2,8 @@
  * The embedded default store: one SQLite file in WAL mode through better-sqlite3.
  *
  * Two connections: a writer, on which transactions run one at a time (SQLite has one writer
- * anyway; a promise queue keeps async callers from interleaving inside a transaction), and a
+ * anyway; a queue keeps async callers from interleaving inside a transaction, and commits them
+ * in groups — see `transaction`), and a
  * reader, which sees only committed data and is never blocked by the writer (WAL).
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
@@ -21,6 +22,7 @@ import {
   WORKER_COLUMNS,
   workerPatchColumns,
 } from "../columns.ts";
+import { StoreUnavailableError } from "../errors.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -92,13 +94,39 @@ function encodeWorkerValue(column: keyof WorkerRow, value: unknown): unknown {
     : value;
 }
 
+/** Rows per multi-row INSERT (6 parameters each, well under SQLite's parameter limit). */
+const MAX_ROWS_PER_INSERT = 100;
+
+/** Most transactions one group commit carries. */
+const MAX_GROUP = 256;
+
+interface PendingTransaction {
+  fn: (tx: RunStoreTx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** SQLite result codes that mean "storage is unusable right now", not "your request is wrong". */
+const UNAVAILABLE = /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/;
+
+/** Storage faults become StoreUnavailableError (503); everything else stays as it is. */
+function storeError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && UNAVAILABLE.test(code)) {
+    return new StoreUnavailableError(`SQLite storage unavailable: ${code}`, { cause: error });
+  }
+  return error;
+}
+
 const ACTIVE_LIST = ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ");
 
 export class SqliteStore implements RunStore {
   readonly dialect = "sqlite" as const;
   private readonly writer: Database.Database;
   private reader: Database.Database | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly pending: PendingTransaction[] = [];
+  private draining = false;
+  private drained: Promise<void> = Promise.resolve();
   private readonly updateStatements = new Map<string, Database.Statement>();
   private txOps: RunStoreTx | undefined;
 
@@ -139,7 +167,7 @@ export class SqliteStore implements RunStore {
   }
 
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.drained;
     this.reader?.close();
     this.writer.close();
   }
@@ -148,22 +176,78 @@ export class SqliteStore implements RunStore {
     this.read().prepare("SELECT 1").get();
   }
 
+  /**
+   * Group commit: transactions queued while one group runs share the next `BEGIN … COMMIT`,
+   * each inside its own savepoint (a failing one is rolled back alone), and all are answered
+   * after that single COMMIT — one fsync for many appends. The event loop gets a turn between
+   * groups, so a backlog of commits never starves I/O.
+   */
   transaction<T>(fn: (tx: RunStoreTx) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      this.writer.exec("BEGIN IMMEDIATE");
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({
+        fn,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      if (!this.draining) {
+        this.draining = true;
+        this.drained = this.drain();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        await this.runGroup(this.pending.splice(0, MAX_GROUP));
+        if (this.pending.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      // Runs in the same turn as the loop's last check: no transaction can slip in between.
+      this.draining = false;
+    }
+  }
+
+  private async runGroup(group: PendingTransaction[]): Promise<void> {
+    const db = this.writer;
+    try {
+      db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      for (const t of group) t.reject(storeError(error));
+      return;
+    }
+    const done: { t: PendingTransaction; value: unknown }[] = [];
+    const failed: { t: PendingTransaction; error: unknown }[] = [];
+    for (const [index, t] of group.entries()) {
+      db.exec("SAVEPOINT tx");
       try {
         this.txOps ??= this.createTx();
-        const result = await fn(this.txOps);
-        this.writer.exec("COMMIT");
-        return result;
+        const value = await t.fn(this.txOps);
+        db.exec("RELEASE tx");
+        done.push({ t, value });
       } catch (error) {
-        if (this.writer.inTransaction) this.writer.exec("ROLLBACK");
-        throw error;
+        if (!db.inTransaction) {
+          // SQLite rolled the whole transaction back (disk full, I/O error): nothing of this
+          // group is committed. Fail what ran; re-queue what did not run yet.
+          for (const ran of [...done, ...failed]) ran.t.reject(storeError(error));
+          t.reject(storeError(error));
+          this.pending.unshift(...group.slice(index + 1));
+          return;
+        }
+        db.exec("ROLLBACK TO tx");
+        db.exec("RELEASE tx");
+        failed.push({ t, error: storeError(error) });
       }
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+    }
+    try {
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      for (const t of group) t.reject(storeError(error));
+      return;
+    }
+    for (const { t, value } of done) t.resolve(value);
+    for (const { t, error } of failed) t.reject(error);
   }
 
   /** The read connection, opened lazily (after migrations created the file's WAL index). */
@@ -290,9 +374,18 @@ export class SqliteStore implements RunStore {
       `INSERT INTO runs (${RUN_COLUMNS.join(", ")}) VALUES (${RUN_COLUMNS.map((c) => `@${c}`).join(", ")})
        ON CONFLICT (project_id, run_id) DO NOTHING RETURNING *`,
     );
-    const insertEvent = db.prepare(
-      "INSERT INTO run_events (run_pk, event_id, event_type, external_seq, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    );
+    // One multi-row INSERT per batch (statements cached by row count).
+    const insertEventsStatements = new Map<number, Database.Statement>();
+    const insertEventsStatement = (rows: number): Database.Statement => {
+      let statement = insertEventsStatements.get(rows);
+      if (!statement) {
+        statement = db.prepare(
+          `INSERT INTO run_events (run_pk, event_id, event_type, external_seq, data, created_at) VALUES ${Array(rows).fill("(?, ?, ?, ?, ?, ?)").join(", ")}`,
+        );
+        insertEventsStatements.set(rows, statement);
+      }
+      return statement;
+    };
     const externalAfterId = db.prepare(
       "SELECT data FROM run_events WHERE run_pk = ? AND event_id > ? AND external_seq IS NOT NULL ORDER BY event_id LIMIT ?",
     );
@@ -355,8 +448,18 @@ export class SqliteStore implements RunStore {
         this.updateStatement(columns).run(...columns.map((c) => encodeValue(c, patch[c])), pk);
       },
       insertEvents: async (runPk, events: readonly NewEvent[]) => {
-        for (const e of events) {
-          insertEvent.run(runPk, e.event_id, e.event_type, e.external_seq, e.json, e.created_at);
+        for (let i = 0; i < events.length; i += MAX_ROWS_PER_INSERT) {
+          const chunk = events.slice(i, i + MAX_ROWS_PER_INSERT);
+          insertEventsStatement(chunk.length).run(
+            chunk.flatMap((e) => [
+              runPk,
+              e.event_id,
+              e.event_type,
+              e.external_seq,
+              e.json,
+              e.created_at,
+            ]),
+          );
         }
       },
       externalEventsAfter: async (runPk, position: LogPosition, limit) => {
