@@ -190,8 +190,11 @@ export class SqliteStore implements RunStore {
         reject,
       });
       if (!this.draining) {
+        // Start on the next turn: requests read in this I/O phase join the same group.
         this.draining = true;
-        this.drained = this.drain();
+        this.drained = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+          this.drain(),
+        );
       }
     });
   }
