@@ -3,18 +3,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { text } from "../helpers/fixtures.ts";
 import { createRun, describeEachStore, type TestServer } from "../helpers/server.ts";
+import { logOf } from "../live/run-fixtures.ts";
 
 const custom = (name: string, value: unknown = 1) => ({ type: "CUSTOM", name, value });
-
-async function eventsOf(server: TestServer, runId: string) {
-  const response = await server.request("GET", `/runs/${runId}/events?limit=500`);
-  assert.equal(response.status, 200);
-  return response.body.data as {
-    event_id: number;
-    event_type: string;
-    event: Record<string, unknown>;
-  }[];
-}
 
 async function runOf(server: TestServer, conversationId: string, runId: string) {
   const response = await server.request("GET", `/conversations/${conversationId}/runs/${runId}`);
@@ -37,7 +28,7 @@ describeEachStore("append events", (server) => {
     assert.equal(response.body.duplicate, false);
     assert.equal(response.body.run.status, "running");
     assert.ok(response.body.run.started_at);
-    const events = await eventsOf(server(), run.run_id);
+    const events = await logOf(server(), run.run_id);
     assert.deepEqual(events[0]?.event, {
       type: "RUN_STARTED",
       threadId: run.conversation_id,
@@ -57,7 +48,7 @@ describeEachStore("append events", (server) => {
     assert.equal(response.status, 200);
     assert.equal(response.body.appended_count, 2);
     assert.equal(response.body.latest_event_id, 2);
-    const events = await eventsOf(server(), run.run_id);
+    const events = await logOf(server(), run.run_id);
     assert.deepEqual(events[0]?.event, {
       type: "RUN_STARTED",
       elapsedMs: 5,
@@ -74,7 +65,7 @@ describeEachStore("append events", (server) => {
       { initial_status: "running" },
     );
     assert.equal(child.status, "running");
-    const events = await eventsOf(server(), child.run_id);
+    const events = await logOf(server(), child.run_id);
     assert.deepEqual(
       events.map((e) => e.event),
       [
@@ -102,7 +93,7 @@ describeEachStore("append events", (server) => {
     ];
     const response = await server().request("POST", `/runs/${run.run_id}/events`, { events });
     assert.equal(response.status, 200);
-    const stored = await eventsOf(server(), run.run_id);
+    const stored = await logOf(server(), run.run_id);
     assert.deepEqual(stored[1]?.event, events[0]);
     assert.equal(JSON.stringify(stored[1]?.event), JSON.stringify(events[0]), "key order kept");
     assert.deepEqual(stored[2]?.event, {
@@ -127,7 +118,7 @@ describeEachStore("append events", (server) => {
       assert.equal(r.body.code, "invalid_event");
       assert.equal(r.body.event_index, 0);
     }
-    assert.equal((await eventsOf(server(), run.run_id)).length, 0);
+    assert.equal((await logOf(server(), run.run_id)).length, 0);
     assert.equal((await runOf(server(), run.conversation_id, run.run_id)).status, "pending");
   });
 
@@ -144,7 +135,7 @@ describeEachStore("append events", (server) => {
       assert.equal(r.body.code, "terminal_event_not_allowed");
       assert.equal(r.body.event_index, 1);
     }
-    assert.equal((await eventsOf(server(), run.run_id)).length, 0);
+    assert.equal((await logOf(server(), run.run_id)).length, 0);
   });
 
   test("an event over 240 KiB is refused with the Veryfront detail", async () => {
@@ -215,7 +206,7 @@ describeEachStore("append events", (server) => {
       expected_previous_external_event_sequence: 1,
     });
     assert.equal(ok.status, 200);
-    assert.equal((await eventsOf(server(), run.run_id)).length, 3);
+    assert.equal((await logOf(server(), run.run_id)).length, 3);
   });
 
   test("a retried committed batch is a 200 duplicate that writes nothing", async () => {
@@ -235,7 +226,7 @@ describeEachStore("append events", (server) => {
       expected_previous_external_event_sequence: 0,
     });
     assert.equal(bySeq.body.duplicate, true);
-    assert.equal((await eventsOf(server(), run.run_id)).length, 4);
+    assert.equal((await logOf(server(), run.run_id)).length, 4);
   });
 
   test("a retry whose prefix was committed appends only the rest", async () => {
@@ -254,7 +245,7 @@ describeEachStore("append events", (server) => {
     assert.equal(retry.body.duplicate, false);
     assert.equal(retry.body.appended_count, 1);
     assert.equal(retry.body.latest_external_event_sequence, 3);
-    const names = (await eventsOf(server(), run.run_id)).map((e) => e.event.name ?? e.event.type);
+    const names = (await logOf(server(), run.run_id)).map((e) => e.event.name ?? e.event.type);
     assert.deepEqual(names, ["RUN_STARTED", "a", "b", "c"]);
     const different = await server().request("POST", path, {
       events: [custom("a"), custom("X")],
@@ -288,7 +279,7 @@ describeEachStore("append events", (server) => {
       assert.equal(r.body.code, "invalid_event");
       assert.equal(r.body.event_index, c.index);
     }
-    assert.equal((await eventsOf(server(), run.run_id)).length, 0);
+    assert.equal((await logOf(server(), run.run_id)).length, 0);
     await server().request("POST", path, { events: [custom("a")] });
     const second = await server().request("POST", path, { events: [{ type: "RUN_STARTED" }] });
     assert.equal(second.status, 400);
@@ -335,7 +326,7 @@ describeEachStore("append events", (server) => {
     assert.ok(
       results.filter((r) => r.status === 400).every((r) => r.body.code === "event_cursor_conflict"),
     );
-    assert.equal((await eventsOf(server(), run.run_id)).length, 2);
+    assert.equal((await logOf(server(), run.run_id)).length, 2);
   });
 
   test("20 concurrent appends without expectation: all stored, ids 1..N without gap or duplicate", async () => {
@@ -347,7 +338,7 @@ describeEachStore("append events", (server) => {
       ),
     );
     assert.ok(results.every((r) => r.status === 200));
-    const events = await eventsOf(server(), run.run_id);
+    const events = await logOf(server(), run.run_id);
     assert.deepEqual(
       events.map((e) => e.event_id),
       Array.from({ length: 41 }, (_, i) => i + 1),

@@ -2,16 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createRun, describeEachStore, type TestServer } from "../helpers/server.ts";
-
-async function eventsOf(server: TestServer, runId: string) {
-  const response = await server.request("GET", `/runs/${runId}/events?limit=500`);
-  assert.equal(response.status, 200);
-  return response.body.data as {
-    event_id: number;
-    event_type: string;
-    event: Record<string, unknown>;
-  }[];
-}
+import { logOf } from "../live/run-fixtures.ts";
 
 const hasNoNulls = (value: unknown): boolean =>
   value !== null && (typeof value !== "object" || Object.values(value as object).every(hasNoNulls));
@@ -39,7 +30,7 @@ describeEachStore("run lifecycle", (server) => {
     assert.equal(done.body.completed, true);
     assert.equal(done.body.run.status, "completed");
     assert.ok(done.body.run.completed_at);
-    const events = await eventsOf(server(), run.run_id);
+    const events = await logOf(server(), run.run_id);
     assert.deepEqual(
       events.slice(-3).map((e) => e.event),
       [
@@ -70,7 +61,7 @@ describeEachStore("run lifecycle", (server) => {
       terminal_error_message: "it broke",
     });
     assert.equal(first.body.completed, true);
-    const events = await eventsOf(server(), run.run_id);
+    const events = await logOf(server(), run.run_id);
     assert.deepEqual(
       events.map((e) => e.event),
       [
@@ -88,7 +79,7 @@ describeEachStore("run lifecycle", (server) => {
     });
     assert.equal(other.status, 409);
     assert.equal(other.body.code, "run_already_terminal");
-    assert.equal((await eventsOf(server(), run.run_id)).length, 2);
+    assert.equal((await logOf(server(), run.run_id)).length, 2);
     const record = await server().request(
       "GET",
       `/conversations/${run.conversation_id}/runs/${run.run_id}`,
@@ -103,7 +94,7 @@ describeEachStore("run lifecycle", (server) => {
       status: "completed",
       metadata: null,
     });
-    const events = await eventsOf(server(), run.run_id);
+    const events = await logOf(server(), run.run_id);
     const last = events[events.length - 1]?.event;
     assert.deepEqual(last, {
       type: "RUN_FINISHED",
@@ -133,7 +124,7 @@ describeEachStore("run lifecycle", (server) => {
     for (const id of [root.run_id, child.run_id, grandchild.run_id]) {
       const r = await server().request("GET", `/runs/${id}`);
       assert.equal(r.body.status, "cancelled", id);
-      const events = await eventsOf(server(), id);
+      const events = await logOf(server(), id);
       assert.deepEqual(events[events.length - 1]?.event, {
         type: "RUN_ERROR",
         message: "Run cancelled",
@@ -201,7 +192,7 @@ describeEachStore("run lifecycle", (server) => {
     assert.equal(resumed.body.waiting_tool_call_id, null);
     assert.equal(resumed.body.waiting_reason, null);
 
-    const events = await eventsOf(server(), run.run_id);
+    const events = await logOf(server(), run.run_id);
     const last = events[events.length - 1]?.event;
     assert.equal(last?.type, "TOOL_CALL_RESULT");
     assert.equal(last?.toolCallId, "tc1");
@@ -220,7 +211,7 @@ describeEachStore("run lifecycle", (server) => {
       result: "different",
     });
     assert.equal(conflicting.status, 409);
-    assert.equal((await eventsOf(server(), run.run_id)).length, events.length);
+    assert.equal((await logOf(server(), run.run_id)).length, events.length);
   });
 
   test("wait on a pending run starts it; waiting again on the same call is idempotent, on another is a conflict", async () => {
@@ -233,7 +224,7 @@ describeEachStore("run lifecycle", (server) => {
     assert.equal(w.status, 200);
     assert.equal(w.body.run.waiting_reason, "approval");
     assert.ok(w.body.run.started_at);
-    assert.equal((await eventsOf(server(), run.run_id))[0]?.event_type, "RUN_STARTED");
+    assert.equal((await logOf(server(), run.run_id))[0]?.event_type, "RUN_STARTED");
     const same = await server().request("POST", `${base}/wait`, {
       reason: "approval",
       tool_call_id: "a1",
