@@ -1,7 +1,7 @@
 /** Finishing and waiting over HTTP (contract §4.7, §4.8), on every store. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createRun, describeEachStore, type TestServer } from "../helpers/server.ts";
+import { createRun, describeEachStore } from "../helpers/server.ts";
 import { logOf } from "../live/run-fixtures.ts";
 
 const hasNoNulls = (value: unknown): boolean =>
