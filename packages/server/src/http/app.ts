@@ -34,7 +34,8 @@ import type { ClaimWakeups } from "../workers/wakeups.ts";
 import { installGracefulClose } from "./graceful-close.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
 import { Metrics } from "./metrics.ts";
-import { installProblemHandlers } from "./problems.ts";
+import { refuseNul } from "./nul-guard.ts";
+import { installProblemHandlers, sendProblem } from "./problems.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -106,7 +107,16 @@ export async function buildApp(
       const given = req.headers["x-request-id"];
       return typeof given === "string" && SANE_REQUEST_ID.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // While closing, graceful-close.ts answers new requests with a 503 problem (Retry-After).
+    return503OnClosing: false,
+    // Errors Fastify raises before routing (malformed URL, over-long parameter) as problems too.
+    frameworkErrors: (error, _request, reply) =>
+      sendProblem(
+        reply,
+        error.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? Problems.invalidRequest("A path parameter is too long")
+          : Problems.invalidRequest(`Malformed request: ${error.message}`),
+      ),
     forceCloseConnections: "idle",
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
   });
@@ -121,6 +131,7 @@ export async function buildApp(
   recordRoutes(app);
 
   app.decorateRequest("auth", undefined as unknown as AuthContext);
+  app.addHook("preValidation", refuseNul);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     const config = request.routeOptions.config;

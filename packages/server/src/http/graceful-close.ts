@@ -7,10 +7,12 @@
  *   browsers pre-connect): destroyed at once, nothing is lost;
  * - keep-alive connections whose request is still in flight: the reply gets
  *   `Connection: close`, so the socket ends right after the request has been answered.
+ * Requests that arrive once closing has begun get a 503 `unavailable` problem with Retry-After.
  */
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance } from "fastify";
+import { Problems } from "../errors.ts";
 
 export function installGracefulClose(app: FastifyInstance): void {
   const silent = new Set<Socket>();
@@ -31,5 +33,12 @@ export function installGracefulClose(app: FastifyInstance): void {
 
   app.addHook("onSend", async (_request, reply) => {
     if (closing) reply.header("connection", "close");
+  });
+
+  // New requests while closing: a problem the client can act on (retry elsewhere, soon).
+  app.addHook("onRequest", async () => {
+    if (closing) {
+      throw Problems.unavailable("The server is shutting down; retry on another instance", 1);
+    }
   });
 }

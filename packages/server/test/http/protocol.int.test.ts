@@ -59,6 +59,32 @@ describeEachStore(
       assert.equal((await server().request("GET", `/runs/${run.run_id}`)).body.status, "running");
     });
 
+    test("NUL characters are refused in request strings (400) but kept in event payloads", async () => {
+      const run = await createRun(server());
+      const wait = await server().request("POST", `/runs/${run.run_id}/wait`, {
+        tool_call_id: "a\u0000b",
+      });
+      assert.equal(wait.status, 400);
+      assert.equal(wait.body.code, "invalid_request");
+      assert.equal((await server().request("GET", "/runs?agent_id=a%00b")).status, 400);
+      assert.equal((await server().request("GET", "/runs/a%00b")).status, 400);
+      assert.equal((await server().request("GET", `/runs/${run.run_id}`)).body.status, "pending");
+      const event = { type: "CUSTOM", name: "nul", value: "x\u0000y" };
+      const ok = await server().request("POST", `/runs/${run.run_id}/events`, { events: [event] });
+      assert.equal(ok.status, 200);
+      const log = await server().request("GET", `/runs/${run.run_id}/events`);
+      assert.equal(log.body.data[1].event.value, "x\u0000y");
+    });
+
+    test("malformed URLs and over-long path parameters are problem JSON", async () => {
+      for (const path of ["/runs/%ZZ", `/runs/${"x".repeat(600)}`]) {
+        const r = await server().request("GET", path);
+        assert.equal(r.status, 400, path);
+        assert.equal(r.headers.get("content-type"), "application/problem+json; charset=utf-8");
+        assert.equal(r.body.code, "invalid_request");
+      }
+    });
+
     test("a body over the limit is 413", async () => {
       const r = await server().request(
         "POST",

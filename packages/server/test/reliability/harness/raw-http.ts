@@ -76,7 +76,9 @@ export function send(
             text: Buffer.concat(chunks).toString("utf8"),
           }),
         );
-        res.on("error", reject);
+        res.on("error", (error) =>
+          reject(new ClosedByServer(`${method} ${path}: ${error.message}`)),
+        );
       },
     );
     req.on("timeout", () =>

@@ -129,7 +129,8 @@ export async function verifyRun(api: Api, run: TrackedRun): Promise<RunCheck> {
     committedItems = true;
   }
   if (committedItems === undefined) {
-    const firstDiff = found.findIndex((key, i) => key !== withPending[i]);
+    const differs = found.findIndex((key, i) => key !== withPending[i]);
+    const firstDiff = differs < 0 ? found.length : differs;
     const duplicated = found.filter((key, i) => found.indexOf(key) !== i);
     const missing = acked.filter((key) => !found.includes(key));
     problems.push(
