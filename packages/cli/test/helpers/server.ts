@@ -29,10 +29,7 @@ export function useServer(): () => Suite {
   });
   after(async () => {
     if (!suite) return;
-    const closing = suite.server.close();
-    // Streams a child process left behind (killed at a deadline) must not hold up teardown.
-    suite.server.server.app.server.closeAllConnections();
-    await closing;
+    await suite.server.close();
   });
   return () => {
     if (!suite) throw new Error("server not started");

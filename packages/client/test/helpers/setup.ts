@@ -28,12 +28,7 @@ export function useServer(env: Record<string, string> = {}): () => Suite {
   });
   after(async () => {
     if (!suite) return;
-    const closing = suite.server.close();
-    // After a client aborts a stream, undici may open a spare keep-alive connection that never
-    // sends a request; Node's server.close() waits for such a connection until its headers
-    // timeout (~70 s). Nothing is in flight at teardown, so drop every connection now.
-    suite.server.server.app.server.closeAllConnections();
-    await closing;
+    await suite.server.close();
   });
   return () => {
     if (!suite) throw new Error("server not started");
