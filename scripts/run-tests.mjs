@@ -30,9 +30,14 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
+// Workspace packages resolve to their TypeScript sources (the `runline-source` export
+// condition) here and in every process a test starts, so tests never run a stale build.
+const nodeOptions = [process.env.NODE_OPTIONS, "--conditions=runline-source"]
+  .filter(Boolean)
+  .join(" ");
 const result = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-reporter=spec", ...files],
-  { cwd: root, stdio: "inherit" },
+  { cwd: root, stdio: "inherit", env: { ...process.env, NODE_OPTIONS: nodeOptions } },
 );
 process.exit(result.status ?? 1);

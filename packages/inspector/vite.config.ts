@@ -5,7 +5,7 @@
  * `http://127.0.0.1:8787`).
  */
 import react from "@vitejs/plugin-react";
-import { defineConfig } from "vite";
+import { defaultClientConditions, defineConfig } from "vite";
 
 const api = process.env.RUNLINE_URL ?? "http://127.0.0.1:8787";
 const apiPaths = ["/runs", "/conversations", "/api-keys", "/healthz", "/readyz"];
@@ -13,6 +13,9 @@ const apiPaths = ["/runs", "/conversations", "/api-keys", "/healthz", "/readyz"]
 export default defineConfig({
   base: "/ui/",
   plugins: [react()],
+  // Workspace packages resolve to their TypeScript sources (the `runline-source` export
+  // condition), so the UI never bundles a stale build of @runline/client.
+  resolve: { conditions: ["runline-source", ...defaultClientConditions] },
   build: {
     outDir: "dist",
     emptyOutDir: true,

@@ -1,6 +1,6 @@
 /**
  * `runline serve`: starts the server exactly as `npm start` does, by running the server
- * package's `main.ts` (configuration from the environment; SIGTERM/SIGINT shut it down
+ * package.s `main` entry (configuration from the environment; SIGTERM/SIGINT shut it down
  * gracefully; a configuration error exits with status 2).
  */
 import { CONNECTION_OPTIONS, expectPositionals, parse } from "./args.ts";
@@ -31,6 +31,6 @@ export async function serve(argv: readonly string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   expectPositionals("serve", parsed.positionals, []);
-  await import("@runline/server/src/main.ts");
+  await import("@runline/server/main");
   return EXIT.ok;
 }

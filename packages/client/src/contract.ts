@@ -1,137 +1,51 @@
 /**
- * The wire shapes the client speaks, derived from the server's zod schemas
- * (`packages/server/src/contract/schemas.ts`), the single source of truth.
- *
- * Only `import type` is used: these imports vanish at runtime, so the client bundle carries
- * neither zod nor server code. Request bodies use the schemas' input types (optional fields
- * also take `null`); responses and queries use their output types.
- *
- * The generic envelopes (`Page`, `Accepted`, …) are instantiations of the server's schema
- * builders (`pageOf`, `acceptedOf`, …) for the record shape a route family answers with.
+ * The wire types the client speaks. They come from `@runline/contract`, the one definition of
+ * Runline's API shared with the server; only types are imported, so the client's JavaScript
+ * carries no zod.
  */
-import type { z } from "zod";
-import type {
-  AgentRunRecordSchema,
-  ApiKeySchema,
-  AppendEventsBody,
-  AppendEventsResponse,
-  acceptedOf,
-  CancelRunBody,
-  ChildrenQuery,
-  ClaimBody,
-  CompleteRunBody,
-  ConversationRunListQuery,
-  ConversationSchema,
-  CreateApiKeyBody,
-  CreateConversationBody,
-  CreatedApiKeySchema,
-  CreateRunBody,
-  cancelledOf,
-  completedOf,
-  EventListQuery,
-  HeartbeatBody,
-  LeaseBody,
-  LoggedEventSchema,
-  PageInfoSchema,
-  ProblemSchema,
-  pageOf,
-  RegisterWorkerBody,
-  RunEventTokenSchema,
-  RunListQuery,
-  RunReplySchema,
-  RunSnapshotResponse,
-  RunSnapshotSchema,
-  RunSummarySchema,
-  ScopeSchema,
-  StartRunBody,
-  ToolResultBody,
-  ToolResultResponse,
-  WaitBody,
-  WorkerRunSchema,
-  WorkerSchema,
-  WorkerSessionBody,
-  WorkerSessionSchema,
-  WorkerWithTokenSchema,
-} from "../../server/src/contract/schemas.ts";
-
-// ── Derived from the server's schemas ──────────────────────────────────────────────────────
-
-/** The agent run record (contract §1.1), returned by conversation-scoped run routes. */
-export type AgentRunRecord = z.output<typeof AgentRunRecordSchema>;
-/** The canonical run summary (contract §1.2), returned by `/runs/…` routes. */
-export type RunSummary = z.output<typeof RunSummarySchema>;
-/** A run of the children-by-parent-conversation listing (record + `run_snapshot`). */
-export type RunWithSnapshot = z.output<typeof RunSnapshotSchema>;
-/** One stored event of a run's log. */
-export type LoggedEvent = z.output<typeof LoggedEventSchema>;
-export type PageInfo = z.output<typeof PageInfoSchema>;
-export type Conversation = z.output<typeof ConversationSchema>;
-/** An RFC 9457 problem body (extension members included). */
-export type Problem = z.output<typeof ProblemSchema>;
-export type RunStatus = AgentRunRecord["status"];
-export type Scope = z.output<typeof ScopeSchema>;
-export type ApiKey = z.output<typeof ApiKeySchema>;
-/** A new API key; `key`, the full secret, appears only in this reply. */
-export type CreatedApiKey = z.output<typeof CreatedApiKeySchema>;
-export type EventWriterToken = z.output<typeof RunEventTokenSchema>;
-export type Worker = z.output<typeof WorkerSchema>;
-/** A worker and a fresh worker token (register, heartbeat). */
-export type WorkerCredentials = z.output<typeof WorkerWithTokenSchema>;
-/** What a worker sees of a run it claimed (contract §5). */
-export type WorkerRun = z.output<typeof WorkerRunSchema>;
-export type WorkerSession = z.output<typeof WorkerSessionSchema>;
-
-export type CreateConversationInput = NonNullable<z.input<typeof CreateConversationBody>>;
-export type CreateRunInput = z.input<typeof CreateRunBody>;
-export type StartRunInput = NonNullable<z.input<typeof StartRunBody>>;
-export type AppendEventsInput = z.input<typeof AppendEventsBody>;
-export type CompleteRunInput = z.input<typeof CompleteRunBody>;
-export type CancelRunInput = NonNullable<z.input<typeof CancelRunBody>>;
-export type WaitInput = z.input<typeof WaitBody>;
-export type ToolResultInput = z.input<typeof ToolResultBody>;
-export type CreateApiKeyInput = NonNullable<z.input<typeof CreateApiKeyBody>>;
-export type RegisterWorkerInput = z.input<typeof RegisterWorkerBody>;
-export type HeartbeatInput = NonNullable<z.input<typeof HeartbeatBody>>;
-export type ClaimInput = NonNullable<z.input<typeof ClaimBody>>;
-export type LeaseInput = NonNullable<z.input<typeof LeaseBody>>;
-export type WorkerSessionInput = z.input<typeof WorkerSessionBody>;
-
-/** Query strings: every parameter may be left out (the server applies its defaults). */
-export type RunListParams = Partial<z.output<typeof RunListQuery>>;
-export type ConversationRunListParams = Partial<z.output<typeof ConversationRunListQuery>>;
-export type ChildrenParams = Partial<z.output<typeof ChildrenQuery>>;
-export type EventListParams = Partial<z.output<typeof EventListQuery>>;
-
-/**
- * An AG-UI event as the log stores it: a JSON object with a `type` (camelCase fields, kept
- * verbatim). `@ag-ui/core` event objects are assignable to it.
- */
-export type AguiEvent = { type: string } & Record<string, unknown>;
-
-// ── Envelopes: instantiations of the server's schema builders ─────────────────────────────
-
-/** `{data, page_info}` of every listing. */
-export type Page<T> = Omit<z.output<ReturnType<typeof pageOf<z.ZodType<T>>>>, "data"> & {
-  data: T[];
-};
-/** Create and start replies. */
-export type Accepted<R> = Omit<z.output<ReturnType<typeof acceptedOf<z.ZodType<R>>>>, "run"> & {
-  run: R;
-};
-export type AppendEventsResult = z.output<typeof AppendEventsResponse>;
-type SnapshotWire = z.output<typeof RunSnapshotResponse>;
-/** A snapshot entry; `event_id` is null for the synthesised MESSAGES/STATE snapshots. */
-export type SnapshotEvent = Omit<SnapshotWire["events"][number], "event"> & { event: AguiEvent };
-export type RunSnapshot = Omit<SnapshotWire, "events"> & { events: SnapshotEvent[] };
-export type CompleteResult<R> = Omit<
-  z.output<ReturnType<typeof completedOf<z.ZodType<R>>>>,
-  "run"
-> & { run: R };
-export type CancelResult<R> = Omit<
-  z.output<ReturnType<typeof cancelledOf<z.ZodType<R>>>>,
-  "run"
-> & {
-  run: R;
-};
-export type RunReply<R = z.output<typeof RunReplySchema>["run"]> = { run: R };
-export type ToolResultReply = z.output<typeof ToolResultResponse>;
+export type {
+  Accepted,
+  AgentRunRecord,
+  AguiEvent,
+  ApiKey,
+  AppendEventsInput,
+  AppendEventsResult,
+  CancelResult,
+  CancelRunInput,
+  ChildrenParams,
+  ClaimInput,
+  CompleteResult,
+  CompleteRunInput,
+  Conversation,
+  ConversationRunListParams,
+  CreateApiKeyInput,
+  CreateConversationInput,
+  CreatedApiKey,
+  CreateRunInput,
+  EventListParams,
+  EventWriterToken,
+  HeartbeatInput,
+  LeaseInput,
+  LoggedEvent,
+  Page,
+  PageInfo,
+  Problem,
+  RegisterWorkerInput,
+  RunListParams,
+  RunReply,
+  RunSnapshot,
+  RunStatus,
+  RunSummary,
+  RunWithSnapshot,
+  Scope,
+  SnapshotEvent,
+  StartRunInput,
+  ToolResultInput,
+  ToolResultReply,
+  WaitInput,
+  Worker,
+  WorkerCredentials,
+  WorkerRun,
+  WorkerSession,
+  WorkerSessionInput,
+} from "@runline/contract";

@@ -1,5 +1,7 @@
 /**
- * Runs `node bin/runline.mjs …` as a child process, as a user would: to completion (`runline`)
+ * Runs the `runline` command line as a child process, as a user would — from its TypeScript
+ * source through tsx, so tests never run a stale build (the packaging test runs the built
+ * `bin/runline.mjs` from an installed tarball): to completion (`runline`)
  * or live (`spawnRunline`), reading its stdout as it arrives so a test can wait for output
  * while the command is still running. Every wait is bounded; a child still alive at its
  * deadline is killed and the test fails with what it printed.
@@ -8,9 +10,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-export const BIN = fileURLToPath(new URL("../../bin/runline.mjs", import.meta.url));
+const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const CWD = fileURLToPath(new URL("../..", import.meta.url));
-const DEADLINE_MS = 20_000;
+// A hang guard, not a timing check: generous, since each child compiles the CLI through tsx.
+const DEADLINE_MS = 60_000;
 
 /** Children still running; killed if the test process exits first, so none is left behind. */
 const running = new Set<ChildProcess>();
@@ -54,7 +57,7 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function spawnRunline(args: string[], env: Record<string, string> = {}): Live {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
     cwd: CWD,
     env: childEnv(env),
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,23 +1,13 @@
 /** Who is calling: the project a credential acts for, and what it may do. */
+import { isScope, type Scope } from "@runline/contract";
 
-export const SCOPES = [
-  "agent-runs:read",
-  "runs:write",
-  "agent-runs:events:append",
-  "workers",
-  "admin",
-] as const;
-export type Scope = (typeof SCOPES)[number];
-
-/** What a new API key gets when the request names no scopes: everything but admin. */
-export const DEFAULT_KEY_SCOPES: readonly Scope[] = SCOPES.filter((s) => s !== "admin");
-
-/** The scopes of a run event-writer token: appending to its one run, nothing else. */
-export const RUN_EVENT_WRITER_SCOPES: readonly Scope[] = ["agent-runs:events:append"];
-
-export function isScope(name: unknown): name is Scope {
-  return typeof name === "string" && (SCOPES as readonly string[]).includes(name);
-}
+export {
+  DEFAULT_KEY_SCOPES,
+  isScope,
+  RUN_EVENT_WRITER_SCOPES,
+  SCOPES,
+  type Scope,
+} from "@runline/contract";
 
 /** The known scopes among `names` (unknown ones are dropped, never an error). */
 export function knownScopes(names: readonly unknown[]): Set<Scope> {

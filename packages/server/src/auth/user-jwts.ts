@@ -8,6 +8,8 @@
  * A token carrying `tokenUse`, or issued as `runline`, is a server token and never a user JWT
  * (and the reverse holds in `server-tokens.ts`).
  */
+
+import { RUN_ID_PATTERN } from "@runline/contract";
 import {
   createRemoteJWKSet,
   decodeProtectedHeader,
@@ -16,7 +18,6 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from "jose";
-import { RUN_ID_PATTERN } from "../domain/ids.ts";
 import { Problems } from "../errors.ts";
 import { DEFAULT_KEY_SCOPES, isScope, type Scope } from "./auth-context.ts";
 import { SERVER_TOKEN_ISSUER } from "./server-tokens.ts";

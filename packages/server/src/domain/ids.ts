@@ -9,12 +9,3 @@ export function newRunId(): string {
 export function newUuid(): string {
   return uuidv7();
 }
-
-/** Run ids (client-chosen `public_id` or generated): 1–128 of `[A-Za-z0-9_.:-]`. */
-export const RUN_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
-
-/** Agent ids: 1–128 of `[A-Za-z0-9_-]`. */
-export const AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-
-export const UUID_PATTERN =
-  /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

@@ -3,8 +3,9 @@
  * A client-chosen id (`public_id`) is the idempotency key: the same id again returns the
  * existing run unchanged, with `duplicate: true`.
  */
+
+import type { CreateRunRequest, StartRunRequest } from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
-import type { CreateRunInput, StartRunInput } from "../contract/schemas.ts";
 import { initialSequenceState } from "../domain/agui/sequence.ts";
 import { newRunId, newUuid } from "../domain/ids.ts";
 import { Problems } from "../errors.ts";
@@ -20,7 +21,7 @@ export interface CreateRunResult {
 export async function createRun(
   ctx: LedgerContext,
   auth: AuthContext,
-  input: CreateRunInput,
+  input: CreateRunRequest,
 ): Promise<CreateRunResult> {
   const request = input.request;
   return insertRun(ctx, auth, {
@@ -56,7 +57,7 @@ export async function startRun(
   auth: AuthContext,
   conversationId: string,
   runId: string,
-  input: StartRunInput,
+  input: StartRunRequest,
 ): Promise<CreateRunResult> {
   return insertRun(ctx, auth, {
     runId,

@@ -4,8 +4,9 @@
  * as the status change, after events that close anything still open, so the log stays a valid
  * AG-UI stream. Finishing also clears waiting fields and releases any lease.
  */
+
+import type { CompleteRunRequest } from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
-import type { CompleteRunInput } from "../contract/schemas.ts";
 import { closingEvents } from "../domain/agui/sequence.ts";
 import { isTerminal, type TerminalStatus } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
@@ -32,7 +33,7 @@ export async function completeRun(
   ctx: LedgerContext,
   auth: AuthContext,
   address: RunAddress,
-  input: CompleteRunInput,
+  input: CompleteRunRequest,
 ): Promise<{ completed: boolean; run: RunRow }> {
   const ending: Ending = {
     status: input.status,

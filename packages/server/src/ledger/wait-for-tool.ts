@@ -3,8 +3,9 @@
  * event, input); appends are refused until the result arrives, which the server appends as
  * TOOL_CALL_RESULT before the run goes back to `running`.
  */
+
+import type { ToolResultRequest, WaitRequest } from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
-import type { ToolResultInput, WaitInput } from "../contract/schemas.ts";
 import { canonicalJson } from "../domain/canonical-json.ts";
 import { newUuid } from "../domain/ids.ts";
 import { isTerminal } from "../domain/run-status.ts";
@@ -19,7 +20,7 @@ export async function waitForTool(
   ctx: LedgerContext,
   auth: AuthContext,
   address: RunAddress,
-  input: WaitInput,
+  input: WaitRequest,
 ): Promise<RunRow> {
   const reason = input.reason ?? "tool";
   const result = await ctx.store.transaction(async (tx) => {
@@ -61,7 +62,7 @@ export async function submitToolResult(
   ctx: LedgerContext,
   auth: AuthContext,
   address: RunAddress,
-  input: ToolResultInput,
+  input: ToolResultRequest,
 ): Promise<{ duplicate: boolean; run: RunRow }> {
   const content = typeof input.result === "string" ? input.result : canonicalJson(input.result);
   const result = await ctx.store.transaction(async (tx) => {

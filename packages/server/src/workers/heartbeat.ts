@@ -3,7 +3,7 @@
  * `inactive` for a worker that is draining — and metadata). The route answers with the worker
  * and a fresh worker token.
  */
-import type { HeartbeatInput } from "../contract/schemas.ts";
+import type { HeartbeatRequest } from "@runline/contract";
 import { Problems } from "../errors.ts";
 import type { WorkerRow } from "../store/types.ts";
 import type { WorkersContext } from "./context.ts";
@@ -11,7 +11,7 @@ import type { WorkersContext } from "./context.ts";
 export async function heartbeat(
   ctx: WorkersContext,
   worker: WorkerRow,
-  input: HeartbeatInput,
+  input: HeartbeatRequest,
 ): Promise<WorkerRow> {
   const updated = await ctx.ledger.store.transaction((tx) =>
     tx.updateWorker(worker.project_id, worker.id, {

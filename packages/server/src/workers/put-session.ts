@@ -8,7 +8,7 @@
  * completes the run, which releases its lease, and then closes its session). The session's
  * status is the worker's bookkeeping: a run ends only through complete or cancel.
  */
-import type { WorkerSessionInput } from "../contract/schemas.ts";
+import type { WorkerSessionRequest } from "@runline/contract";
 import { isTerminal } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
 import type { WorkerRow } from "../store/types.ts";
@@ -17,7 +17,7 @@ import { holdsLease } from "./renew-lease.ts";
 
 export interface WorkerSession {
   session_key: string;
-  status: WorkerSessionInput["status"];
+  status: WorkerSessionRequest["status"];
   metadata: Record<string, unknown> | null;
   worker_id: string;
   run_id: string;
@@ -29,7 +29,7 @@ export async function putSession(
   ctx: WorkersContext,
   worker: WorkerRow,
   runId: string,
-  input: WorkerSessionInput,
+  input: WorkerSessionRequest,
 ): Promise<WorkerSession> {
   return ctx.ledger.store.transaction(async (tx) => {
     const run = await tx.getRunForUpdate(worker.project_id, runId);

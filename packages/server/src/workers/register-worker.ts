@@ -4,7 +4,7 @@
  * its heartbeat, `active` again, and the display names and metadata given (those not given are
  * kept).
  */
-import type { RegisterWorkerInput } from "../contract/schemas.ts";
+import type { RegisterWorkerRequest } from "@runline/contract";
 import { newUuid } from "../domain/ids.ts";
 import type { WorkerPatch, WorkerRow } from "../store/types.ts";
 import type { WorkersContext } from "./context.ts";
@@ -12,7 +12,7 @@ import type { WorkersContext } from "./context.ts";
 export async function registerWorker(
   ctx: WorkersContext,
   projectId: string,
-  input: RegisterWorkerInput,
+  input: RegisterWorkerRequest,
 ): Promise<{ worker: WorkerRow; created: boolean }> {
   return ctx.ledger.store.transaction(async (tx) => {
     const now = ctx.ledger.now();

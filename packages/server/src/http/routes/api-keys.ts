@@ -1,12 +1,13 @@
 /** API key management (contract §2): create, list, revoke — scope `admin`, caller's project only. */
-import { z } from "zod";
-import { createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key-admin.ts";
+
 import {
   ApiKeyParams,
   ApiKeySchema,
   CreateApiKeyBody,
   CreatedApiKeySchema,
-} from "../../contract/schemas.ts";
+} from "@runline/contract";
+import { z } from "zod";
+import { createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key-admin.ts";
 import type { LedgerContext } from "../../ledger/context.ts";
 import type { TypedApp } from "../app.ts";
 

@@ -1,9 +1,5 @@
 /** Conversations (contract §1): explicit create and read. */
-import {
-  ConversationParams,
-  ConversationSchema,
-  CreateConversationBody,
-} from "../../contract/schemas.ts";
+import { ConversationParams, ConversationSchema, CreateConversationBody } from "@runline/contract";
 import type { LedgerContext } from "../../ledger/context.ts";
 import { createConversation, getConversation } from "../../ledger/conversations.ts";
 import type { TypedApp } from "../app.ts";

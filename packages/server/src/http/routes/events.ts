@@ -5,7 +5,7 @@ import {
   EventListQuery,
   EventPageResponse,
   RunSnapshotResponse,
-} from "../../contract/schemas.ts";
+} from "@runline/contract";
 import { toAgentRunRecord } from "../../domain/records.ts";
 import { appendEvents } from "../../ledger/append-events.ts";
 import type { LedgerContext } from "../../ledger/context.ts";

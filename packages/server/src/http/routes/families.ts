@@ -4,8 +4,9 @@
  * and older `/conversations/{cid}/agent-runs/{run_id}`. `/runs/…` answers with canonical
  * summaries, the conversation families with agent run records.
  */
+
+import { ConversationRunParams, RunParams } from "@runline/contract";
 import type { z } from "zod";
-import { ConversationRunParams, RunParams } from "../../contract/schemas.ts";
 import {
   type AgentRunRecord,
   type RunSummary,

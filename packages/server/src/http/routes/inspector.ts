@@ -14,6 +14,7 @@
  * - A strict Content-Security-Policy: the UI loads nothing from elsewhere and talks only to
  *   this origin.
  */
+import { existsSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,10 +23,15 @@ import { ProblemError, Problems } from "../../errors.ts";
 import type { TypedApp } from "../app.ts";
 import { sendProblem } from "../problems.ts";
 
-/** Where `npm run build -w @runline/inspector` writes the UI. */
-export const DEFAULT_INSPECTOR_DIST = fileURLToPath(
-  new URL("../../../../inspector/dist/", import.meta.url),
-);
+/**
+ * The built UI: inside the built server package (`dist/ui`, copied there by
+ * `scripts/build.mjs`, so an installed package serves it), else — running from source — where
+ * `npm run build -w @runline/inspector` writes it in the workspace.
+ */
+const PACKAGED_UI = fileURLToPath(new URL("../../ui/", import.meta.url));
+export const DEFAULT_INSPECTOR_DIST = existsSync(PACKAGED_UI)
+  ? PACKAGED_UI
+  : fileURLToPath(new URL("../../../../inspector/dist/", import.meta.url));
 
 export const INSPECTOR_PREFIX = "/ui";
 

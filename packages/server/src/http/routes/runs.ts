@@ -20,7 +20,7 @@ import {
   ToolResultBody,
   ToolResultResponse,
   WaitBody,
-} from "../../contract/schemas.ts";
+} from "@runline/contract";
 import { toAgentRunRecord, toRunSummary, toRunWithSnapshot } from "../../domain/records.ts";
 import { fromStatusFilter } from "../../domain/run-status.ts";
 import type { LedgerContext } from "../../ledger/context.ts";

@@ -4,12 +4,12 @@
  * own writer token included). Answers carry `Cache-Control: no-store`.
  */
 
+import { ChildRunParams, RunEventTokenSchema, RunParams } from "@runline/contract";
 import {
   issueChildRunEventToken,
   issueRunEventToken,
   type RunEventTokenIssuer,
 } from "../../auth/run-event-tokens.ts";
-import { ChildRunParams, RunEventTokenSchema, RunParams } from "../../contract/schemas.ts";
 import type { TypedApp } from "../app.ts";
 
 export function tokenRoutes(app: TypedApp, issuer: RunEventTokenIssuer): void {

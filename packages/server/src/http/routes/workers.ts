@@ -7,7 +7,7 @@
  * begins to shut down (`preClose`, before Fastify waits for in-flight requests); during shutdown
  * they answer with `Connection: close` so their socket does not outlive the server.
  */
-import { z } from "zod";
+
 import {
   ClaimBody,
   HeartbeatBody,
@@ -21,7 +21,8 @@ import {
   WorkerSessionBody,
   WorkerSessionSchema,
   WorkerWithTokenSchema,
-} from "../../contract/schemas.ts";
+} from "@runline/contract";
+import { z } from "zod";
 import { toWorkerRun } from "../../domain/records.ts";
 import type { RunRow, WorkerRow } from "../../store/types.ts";
 import { findCallerWorker, resolveProjectReference } from "../../workers/access.ts";

@@ -1,12 +1,13 @@
 /**
- * The contract's shapes as zod schemas: the single source for request validation, the OpenAPI
- * document (`/openapi.json`) and the TypeScript types of the ledger and, later, the client SDK.
+ * The contract's shapes as zod schemas: the single source for the server's request validation,
+ * its OpenAPI document (`/openapi.json`) and the wire types (`types.ts`) the client speaks.
+ * `…Request` types are request bodies as the server holds them after parsing (defaults applied).
  *
  * Optional request fields (`x?`) also accept an explicit `null`, meaning "not given".
  */
 import { z } from "zod";
-import { SCOPES } from "../auth/auth-context.ts";
-import { AGENT_ID_PATTERN, RUN_ID_PATTERN } from "../domain/ids.ts";
+import { AGENT_ID_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
+import { SCOPES } from "./scopes.ts";
 
 /** An optional field that also accepts null; both mean "not given". */
 const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
@@ -116,7 +117,7 @@ export const CreateRunBody = z.object({
     }),
   ),
 });
-export type CreateRunInput = z.output<typeof CreateRunBody>;
+export type CreateRunRequest = z.output<typeof CreateRunBody>;
 
 /** The older `…/agent-runs/{run_id}/start`: an AG-UI style run input. */
 export const StartRunBody = optionalBody(
@@ -129,7 +130,7 @@ export const StartRunBody = optionalBody(
     agent_id: opt(AgentId),
   }),
 );
-export type StartRunInput = z.output<typeof StartRunBody>;
+export type StartRunRequest = z.output<typeof StartRunBody>;
 
 const Cursor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -148,7 +149,7 @@ export const CompleteRunBody = z.object({
   terminal_error_code: opt(z.string().min(1).max(256)),
   terminal_error_message: opt(z.string().min(1).max(4096)),
 });
-export type CompleteRunInput = z.output<typeof CompleteRunBody>;
+export type CompleteRunRequest = z.output<typeof CompleteRunBody>;
 
 export const CancelRunBody = optionalBody(z.object({ cascade: opt(z.boolean()) }));
 
@@ -157,14 +158,14 @@ export const WaitBody = z.object({
   tool_call_id: z.string().min(1).max(256),
   tool_name: opt(z.string().min(1).max(256)),
 });
-export type WaitInput = z.output<typeof WaitBody>;
+export type WaitRequest = z.output<typeof WaitBody>;
 
 export const ToolResultBody = z.object({
   toolCallId: z.string().min(1).max(256),
   result: z.unknown().refine((v) => v !== undefined, "is required"),
   isError: opt(z.boolean()),
 });
-export type ToolResultInput = z.output<typeof ToolResultBody>;
+export type ToolResultRequest = z.output<typeof ToolResultBody>;
 
 // ── Responses (documented in OpenAPI; the handlers build them from domain/records.ts) ──────
 
@@ -372,7 +373,7 @@ export const RegisterWorkerBody = z.object({
   display_name: opt(ShortText),
   metadata: opt(JsonObject),
 });
-export type RegisterWorkerInput = z.output<typeof RegisterWorkerBody>;
+export type RegisterWorkerRequest = z.output<typeof RegisterWorkerBody>;
 
 export const HeartbeatBody = optionalBody(
   z.object({
@@ -380,7 +381,7 @@ export const HeartbeatBody = optionalBody(
     metadata: opt(JsonObject),
   }),
 );
-export type HeartbeatInput = z.output<typeof HeartbeatBody>;
+export type HeartbeatRequest = z.output<typeof HeartbeatBody>;
 
 export const ClaimBody = optionalBody(
   z.object({ lease_duration_seconds: opt(LeaseSeconds), wait_seconds: opt(WaitSeconds) }),
@@ -392,7 +393,7 @@ export const WorkerSessionBody = z.object({
   status: SessionStatus,
   metadata: opt(JsonObject),
 });
-export type WorkerSessionInput = z.output<typeof WorkerSessionBody>;
+export type WorkerSessionRequest = z.output<typeof WorkerSessionBody>;
 
 export const WorkerSchema = z.object({
   id: z.string(),
