@@ -89,33 +89,62 @@ export const CreateConversationBody = optionalBody(
   z.object({ id: opt(Uuid), metadata: opt(JsonObject) }),
 );
 
-export const CreateRunBody = z.object({
-  kind: z.literal("agent"),
-  owner: z.object({ kind: z.literal("conversation"), id: Uuid }),
-  request: z.object({
-    agent_id: AgentId,
-    mode: opt(ShortText),
-    initial_status: opt(z.enum(["pending", "running"])),
-    source_target_kind: opt(SourceTargetKind),
-    source_target_environment_id: opt(ShortText),
-    source_target_branch_id: opt(ShortText),
-    runtime_target_kind: opt(RuntimeTargetKind),
-    runtime_target_environment_id: opt(ShortText),
-    runtime_target_branch_id: opt(ShortText),
-    implementation_kind: opt(ShortText),
-    worker_key: opt(ShortText),
-    metadata: opt(JsonObject),
-  }),
-  public_id: opt(RunId),
-  parent_run_id: opt(RunId),
-  trigger: opt(
-    z.object({
-      conversation_id: opt(Uuid),
-      message_id: opt(ShortText),
-      tool_call_id: opt(ShortText),
+/**
+ * Fields a client may put at the top level of `POST /runs` that belong inside an object (the
+ * request, the trigger, the owner) or are derived by the server. Unknown top-level fields are
+ * otherwise tolerated (older clients send extras), but these would be silently dropped while the
+ * caller believes they took effect — so they are refused, naming where they belong.
+ */
+const MISPLACED_CREATE_FIELDS: Readonly<Record<string, string>> = {
+  agent_id: "belongs in request: send request.agent_id",
+  initial_status: "belongs in request: send request.initial_status",
+  implementation_kind: "belongs in request: send request.implementation_kind",
+  worker_key: "belongs in request: send request.worker_key",
+  source_target_kind: "belongs in request: send request.source_target_kind",
+  runtime_target_kind: "belongs in request: send request.runtime_target_kind",
+  conversation_id: "belongs in owner: send owner.id",
+  spawned_from_message_id: "is set from trigger.message_id: send that instead",
+  spawned_from_tool_call_id: "is set from trigger.tool_call_id: send that instead",
+  parent_conversation_id: "is set by the server from parent_run_id: send parent_run_id",
+  root_run_id: "is set by the server from parent_run_id: send parent_run_id",
+};
+
+export const CreateRunBody = z
+  .looseObject({
+    kind: z.literal("agent"),
+    owner: z.object({ kind: z.literal("conversation"), id: Uuid }),
+    request: z.object({
+      agent_id: AgentId,
+      mode: opt(ShortText),
+      initial_status: opt(z.enum(["pending", "running"])),
+      source_target_kind: opt(SourceTargetKind),
+      source_target_environment_id: opt(ShortText),
+      source_target_branch_id: opt(ShortText),
+      runtime_target_kind: opt(RuntimeTargetKind),
+      runtime_target_environment_id: opt(ShortText),
+      runtime_target_branch_id: opt(ShortText),
+      implementation_kind: opt(ShortText),
+      worker_key: opt(ShortText),
+      metadata: opt(JsonObject),
     }),
-  ),
-});
+    public_id: opt(RunId),
+    parent_run_id: opt(RunId),
+    trigger: opt(
+      z.object({
+        conversation_id: opt(Uuid),
+        message_id: opt(ShortText),
+        tool_call_id: opt(ShortText),
+      }),
+    ),
+  })
+  .superRefine((body, ctx) => {
+    for (const field of Object.keys(body)) {
+      const where = Object.hasOwn(MISPLACED_CREATE_FIELDS, field)
+        ? MISPLACED_CREATE_FIELDS[field]
+        : undefined;
+      if (where) ctx.addIssue({ code: "custom", path: [field], message: where });
+    }
+  });
 export type CreateRunInput = z.output<typeof CreateRunBody>;
 
 /** The older `…/agent-runs/{run_id}/start`: an AG-UI style run input. */
