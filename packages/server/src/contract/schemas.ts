@@ -109,42 +109,43 @@ const MISPLACED_CREATE_FIELDS: Readonly<Record<string, string>> = {
   root_run_id: "is set by the server from parent_run_id: send parent_run_id",
 };
 
-export const CreateRunBody = z
-  .looseObject({
-    kind: z.literal("agent"),
-    owner: z.object({ kind: z.literal("conversation"), id: Uuid }),
-    request: z.object({
-      agent_id: AgentId,
-      mode: opt(ShortText),
-      initial_status: opt(z.enum(["pending", "running"])),
-      source_target_kind: opt(SourceTargetKind),
-      source_target_environment_id: opt(ShortText),
-      source_target_branch_id: opt(ShortText),
-      runtime_target_kind: opt(RuntimeTargetKind),
-      runtime_target_environment_id: opt(ShortText),
-      runtime_target_branch_id: opt(ShortText),
-      implementation_kind: opt(ShortText),
-      worker_key: opt(ShortText),
-      metadata: opt(JsonObject),
+/** The fields of `POST /runs`; unknown ones pass (see MISPLACED_CREATE_FIELDS). */
+const CreateRunFields = z.looseObject({
+  kind: z.literal("agent"),
+  owner: z.object({ kind: z.literal("conversation"), id: Uuid }),
+  request: z.object({
+    agent_id: AgentId,
+    mode: opt(ShortText),
+    initial_status: opt(z.enum(["pending", "running"])),
+    source_target_kind: opt(SourceTargetKind),
+    source_target_environment_id: opt(ShortText),
+    source_target_branch_id: opt(ShortText),
+    runtime_target_kind: opt(RuntimeTargetKind),
+    runtime_target_environment_id: opt(ShortText),
+    runtime_target_branch_id: opt(ShortText),
+    implementation_kind: opt(ShortText),
+    worker_key: opt(ShortText),
+    metadata: opt(JsonObject),
+  }),
+  public_id: opt(RunId),
+  parent_run_id: opt(RunId),
+  trigger: opt(
+    z.object({
+      conversation_id: opt(Uuid),
+      message_id: opt(ShortText),
+      tool_call_id: opt(ShortText),
     }),
-    public_id: opt(RunId),
-    parent_run_id: opt(RunId),
-    trigger: opt(
-      z.object({
-        conversation_id: opt(Uuid),
-        message_id: opt(ShortText),
-        tool_call_id: opt(ShortText),
-      }),
-    ),
-  })
-  .superRefine((body, ctx) => {
-    for (const field of Object.keys(body)) {
-      const where = Object.hasOwn(MISPLACED_CREATE_FIELDS, field)
-        ? MISPLACED_CREATE_FIELDS[field]
-        : undefined;
-      if (where) ctx.addIssue({ code: "custom", path: [field], message: where });
-    }
-  });
+  ),
+});
+
+export const CreateRunBody = CreateRunFields.superRefine((body, ctx) => {
+  for (const field of Object.keys(body)) {
+    const where = Object.hasOwn(MISPLACED_CREATE_FIELDS, field)
+      ? MISPLACED_CREATE_FIELDS[field]
+      : undefined;
+    if (where) ctx.addIssue({ code: "custom", path: [field], message: where });
+  }
+});
 export type CreateRunInput = z.output<typeof CreateRunBody>;
 
 /** The older `…/agent-runs/{run_id}/start`: an AG-UI style run input. */
