@@ -18,6 +18,7 @@ export const USAGE = `runline — run, administer and watch a Runline server
 Usage:
   runline serve                          start the server (configured by the environment)
   runline projects create <name>         create a project and its admin API key
+  runline projects list                  list the projects
   runline keys create|list|revoke …      manage a project's API keys
   runline runs ls                        list runs, newest first
   runline runs show <run_id>             a run's record

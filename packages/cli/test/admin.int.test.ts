@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { loadConfig, openStore } from "@runline/server";
 import { freePort, runline, spawnRunline } from "./helpers/cli.ts";
 
 describe("runline serve, projects and keys", () => {
@@ -16,6 +17,10 @@ describe("runline serve, projects and keys", () => {
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "runline-cli-"));
     env = { RUNLINE_DATA_DIR: dataDir, RUNLINE_SQLITE_SYNCHRONOUS: "NORMAL" };
+    // The admin commands act only on an existing database, as the server's first start leaves it.
+    const store = await openStore(loadConfig(env));
+    await store.migrate();
+    await store.close();
   });
   after(async () => {
     await rm(dataDir, { recursive: true, force: true });
@@ -26,6 +31,14 @@ describe("runline serve, projects and keys", () => {
     assert.equal(project.status, 0, project.stderr);
     const { project_id, key_id, key } = JSON.parse(project.stdout);
     assert.match(key, /^vf_/);
+    const again = await runline(["projects", "create", "acme"], env);
+    assert.equal(again.status, 1, "a second project named acme is refused");
+    assert.match(again.stderr, /a project named "acme" exists already/);
+    const projects = await runline(["projects", "list", "--json"], env);
+    assert.deepEqual(
+      JSON.parse(projects.stdout).data.map((p: { id: string }) => p.id),
+      [project_id],
+    );
 
     const created = await runline(
       [

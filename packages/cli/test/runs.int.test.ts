@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { shortId as short } from "../src/format.ts";
 import { runline } from "./helpers/cli.ts";
 import { newRun, useServer } from "./helpers/server.ts";
 
@@ -19,11 +20,28 @@ describe("runline runs over HTTP", () => {
     const table = await runline(["runs", "ls", "--agent", "ls-agent"], env);
     assert.equal(table.status, 0, table.stderr);
     const lines = table.stdout.trimEnd().split("\n");
-    assert.match(lines[0]!, /^RUN ID\s+STATUS\s+CONVERSATION\s+CREATED\s+FINISHED\s+PARENT$/);
+    assert.match(
+      lines[0]!,
+      /^RUN ID\s+STATUS\s+AGENT\s+CONVERSATION\s+CREATED\s+DURATION\s+PARENT$/,
+    );
     assert.equal(lines.length, 3, table.stdout);
-    assert.match(lines[1]!, new RegExp(`^${newer.runId}\\s+completed\\s+${newer.conversationId}`));
-    assert.match(lines[2]!, new RegExp(`^${older.runId}\\s+pending\\s+${older.conversationId}`));
+    assert.match(
+      lines[1]!,
+      new RegExp(
+        `^${short(newer.runId)}\\s+completed\\s+ls-agent\\s+${short(newer.conversationId)}`,
+      ),
+    );
+    assert.match(
+      lines[2]!,
+      new RegExp(`^${short(older.runId)}\\s+pending\\s+ls-agent\\s+${short(older.conversationId)}`),
+    );
     assert.equal(table.stderr, "", "one page: no hint about more");
+
+    const full = await runline(["runs", "ls", "--agent", "ls-agent", "--full-ids"], env);
+    assert.match(
+      full.stdout.split("\n")[1]!,
+      new RegExp(`^${newer.runId}\\s+completed\\s+ls-agent\\s+${newer.conversationId}`),
+    );
 
     const completed = await runline(
       ["runs", "ls", "--agent", "ls-agent", "--status", "completed", "--json"],
@@ -47,13 +65,32 @@ describe("runline runs over HTTP", () => {
 
     const first = await runline(["runs", "ls", "--agent", "ls-agent", "--limit", "1"], env);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, new RegExp(newer.runId));
+    assert.match(first.stdout, new RegExp(short(newer.runId)));
     const next = /More runs: runline (runs ls .*--cursor \S+)\n/.exec(first.stderr);
     assert.ok(next, `no next-page hint in ${JSON.stringify(first.stderr)}`);
     const second = await runline(next[1]!.split(" "), env);
     assert.equal(second.status, 0, second.stderr);
-    assert.match(second.stdout, new RegExp(older.runId));
-    assert.doesNotMatch(second.stdout, new RegExp(newer.runId));
+    assert.match(second.stdout, new RegExp(short(older.runId)));
+    assert.doesNotMatch(second.stdout, new RegExp(short(newer.runId)));
+  });
+
+  test("runs ls names each run's agent, shortens server-made ids to their distinct tails and fits in 100 columns", async () => {
+    const { client, env } = suite();
+    const agents = ["planner", "a-rather-long-agent-name-for-width"];
+    const parent = await newRun(client, { agent_id: agents[0], initial_status: "running" });
+    const child = await newRun(client, { agent_id: agents[1] }, { parent_run_id: parent.runId });
+    const listed = await runline(["runs", "ls", "--limit", "100"], env);
+    assert.equal(listed.status, 0, listed.stderr);
+    const lines = listed.stdout.trimEnd().split("\n");
+    for (const line of lines) assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
+    const childLine = lines.find((line) => line.startsWith(short(child.runId)));
+    assert.ok(childLine, listed.stdout);
+    assert.match(childLine, /a-rather-long-a…/);
+    assert.ok(childLine.endsWith(short(parent.runId)), childLine);
+    const parentLine = lines.find((line) => line.startsWith(short(parent.runId)));
+    assert.match(parentLine!, /running\s+planner\s/);
+    assert.match(parentLine!, /\s\d+(ms|s|m \d+s)\s+-$/, "a running run shows its duration so far");
+    assert.notEqual(short(parent.runId), short(child.runId));
   });
 
   test("runs show prints the run's record one field a line, and --json the whole record", async () => {

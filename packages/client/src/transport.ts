@@ -25,7 +25,7 @@ export interface Credentials {
 }
 
 export interface TransportOptions extends Credentials {
-  /** Where the server listens, e.g. `http://127.0.0.1:8080` (no path prefix in the contract). */
+  /** Where the server listens, e.g. `http://127.0.0.1:8787` (no path prefix in the contract). */
   baseUrl: string;
   fetch?: FetchLike;
   /** Give up on a request with no answer after this long (default 30 000 ms). */

@@ -90,7 +90,28 @@ export const CreateConversationBody = optionalBody(
   z.object({ id: opt(Uuid), metadata: opt(JsonObject) }),
 );
 
-export const CreateRunBody = z.object({
+/**
+ * Fields a client may put at the top level of `POST /runs` that belong inside an object (the
+ * request, the trigger, the owner) or are derived by the server. Unknown top-level fields are
+ * otherwise tolerated (older clients send extras), but these would be silently dropped while the
+ * caller believes they took effect — so they are refused, naming where they belong.
+ */
+const MISPLACED_CREATE_FIELDS: Readonly<Record<string, string>> = {
+  agent_id: "belongs in request: send request.agent_id",
+  initial_status: "belongs in request: send request.initial_status",
+  implementation_kind: "belongs in request: send request.implementation_kind",
+  worker_key: "belongs in request: send request.worker_key",
+  source_target_kind: "belongs in request: send request.source_target_kind",
+  runtime_target_kind: "belongs in request: send request.runtime_target_kind",
+  conversation_id: "belongs in owner: send owner.id",
+  spawned_from_message_id: "is set from trigger.message_id: send that instead",
+  spawned_from_tool_call_id: "is set from trigger.tool_call_id: send that instead",
+  parent_conversation_id: "is set by the server from parent_run_id: send parent_run_id",
+  root_run_id: "is set by the server from parent_run_id: send parent_run_id",
+};
+
+/** The fields of `POST /runs`; unknown ones pass (see MISPLACED_CREATE_FIELDS). */
+const CreateRunFields = z.looseObject({
   kind: z.literal("agent"),
   owner: z.object({ kind: z.literal("conversation"), id: Uuid }),
   request: z.object({
@@ -116,6 +137,14 @@ export const CreateRunBody = z.object({
       tool_call_id: opt(ShortText),
     }),
   ),
+});
+export const CreateRunBody = CreateRunFields.superRefine((body, ctx) => {
+  for (const field of Object.keys(body)) {
+    const where = Object.hasOwn(MISPLACED_CREATE_FIELDS, field)
+      ? MISPLACED_CREATE_FIELDS[field]
+      : undefined;
+    if (where) ctx.addIssue({ code: "custom", path: [field], message: where });
+  }
 });
 export type CreateRunRequest = z.output<typeof CreateRunBody>;
 

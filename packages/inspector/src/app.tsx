@@ -3,6 +3,7 @@
  * navigation and sign-out, and the page for the current URL.
  */
 import { useCallback, useState } from "react";
+import { JumpToRun } from "./components/jump-to-run.tsx";
 import { NotFoundPage } from "./components/not-found-page.tsx";
 import { RunByIdPage } from "./components/run-by-id-page.tsx";
 import { RunPage } from "./components/run-page.tsx";
@@ -59,6 +60,7 @@ function Shell(props: { onSignOut: () => void }) {
             Runs
           </Link>
         </nav>
+        <JumpToRun />
         <button type="button" className="link-button" onClick={props.onSignOut}>
           Sign out
         </button>

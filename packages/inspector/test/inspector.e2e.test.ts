@@ -113,7 +113,7 @@ describe("inspector in headless Chromium", {
 
     await page.goto(`${server.url}/ui/`);
     await page.getByLabel("API key").waitFor();
-    await screenshot(page, "sign-in");
+    await screenshot(page, "sign-in", "inspector-sign-in");
 
     await page.getByLabel("API key").fill("vf_nope_0123456789abcdefghij");
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -178,7 +178,7 @@ describe("inspector in headless Chromium", {
     await page.locator(`tr[data-run-id="${c.run_id}"]`).waitFor();
     const d = await createRun(server, {}, { agent_id: "gamma" });
     await page.locator(`tr[data-run-id="${d.run_id}"]`).waitFor({ timeout: 20_000 });
-    await screenshot(page, "runs-list");
+    await screenshot(page, "runs-list", "inspector-runs");
   });
 
   test("streams text live, resumes after a dropped connection and after a reload, without duplicates", {
@@ -321,6 +321,13 @@ describe("inspector in headless Chromium", {
     await page
       .locator('[data-testid="state-view"] li.json-changed[data-pointer="/sources/0"]')
       .waitFor();
+    // The header says what the run waits for, not how long it has been "running".
+    await waitForContains(page, ".run-header-line .summary-line", "waiting for a tool result");
+    await waitForContains(page, ".run-header-line .summary-line", "ask_user");
+    assert.doesNotMatch(
+      (await page.locator(".run-header-line .summary-line").textContent()) ?? "",
+      /running for/,
+    );
     await screenshot(page, "run-page-waiting");
 
     // Submit the awaited tool result, confirmed in a dialog.
@@ -336,7 +343,7 @@ describe("inspector in headless Chromium", {
     await waitForContains(page, '[data-tool-call-id="tc2"]', '"year": 2005');
     await page.setViewportSize({ width: 1440, height: 1300 });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await screenshot(page, "run-page", "inspector-run.png");
+    await screenshot(page, "run-page", "inspector-run");
     await page.setViewportSize({ width: 1440, height: 1000 });
   });
 
@@ -384,6 +391,156 @@ describe("inspector in headless Chromium", {
     // Back goes to the child again.
     await page.goBack();
     await page.getByRole("heading", { level: 1, name: `Run ${child.run_id}` }).waitFor();
+  });
+
+  test("lineage comes before the conversation; a child's page lists neither itself nor its children again; leaf runs get no toggle", {
+    timeout: TEST_TIMEOUT,
+  }, async () => {
+    await signedIn();
+    // One conversation: a parent, two children of it, and a grandchild under the first child.
+    const parent = await running({ agent_id: "planner" });
+    const inConversation = { conversationId: parent.conversation_id };
+    const child = (await createRun(
+      server,
+      { ...inConversation, parent_run_id: parent.run_id, trigger: { tool_call_id: "delegate-1" } },
+      { agent_id: "researcher", initial_status: "running" },
+    )) as Run;
+    const sibling = (await createRun(
+      server,
+      { ...inConversation, parent_run_id: parent.run_id },
+      { agent_id: "writer" },
+    )) as Run;
+    const grandchild = (await createRun(
+      server,
+      { ...inConversation, parent_run_id: child.run_id },
+      { agent_id: "fetcher" },
+    )) as Run;
+    await append(child, [
+      { type: "TEXT_MESSAGE_START", messageId: "k1", role: "assistant" },
+      { type: "TEXT_MESSAGE_CONTENT", messageId: "k1", delta: "Looking into it." },
+      { type: "TEXT_MESSAGE_END", messageId: "k1" },
+    ]);
+
+    await openRun(parent);
+    const lineage = page.locator("section.lineage");
+    await lineage.getByRole("link", { name: sibling.run_id }).first().waitFor();
+    // Only the child that has children of its own gets a disclosure toggle.
+    await lineage.getByRole("button", { name: `Show child runs of ${child.run_id}` }).waitFor();
+    assert.equal(
+      await lineage.getByRole("button", { name: `Show child runs of ${sibling.run_id}` }).count(),
+      0,
+    );
+
+    await openRun(child);
+    await page.locator("section.lineage").getByRole("link", { name: grandchild.run_id }).waitFor();
+    // Placed where it is seen: above the conversation, not below the page's fold.
+    const lineageTop = (await page.locator("section.lineage").boundingBox())!.y;
+    const conversationTop = (await page
+      .locator('section[aria-labelledby="conversation-heading"]')
+      .boundingBox())!.y;
+    assert.ok(
+      lineageTop < conversationTop,
+      `lineage at ${lineageTop}, conversation at ${conversationTop}`,
+    );
+    const others = page.locator("ul.by-conversation");
+    await others.getByRole("link", { name: sibling.run_id }).waitFor();
+    const listed = await others
+      .getByRole("link")
+      .evaluateAll((links) => links.map((a) => a.textContent));
+    assert.deepEqual(listed, [sibling.run_id], "neither the run itself nor its children again");
+    // The grandchild is a leaf: listed in the tree, no toggle.
+    assert.equal(
+      await page.getByRole("button", { name: `Show child runs of ${grandchild.run_id}` }).count(),
+      0,
+    );
+    await screenshot(page, "child-run", "inspector-child-run");
+  });
+
+  test("the event log is as tall as its rows on a short run, and no taller", {
+    timeout: TEST_TIMEOUT,
+  }, async () => {
+    await signedIn();
+    const run = await running();
+    await append(run, [
+      { type: "TEXT_MESSAGE_START", messageId: "s1", role: "assistant" },
+      { type: "TEXT_MESSAGE_CONTENT", messageId: "s1", delta: "Short." },
+      { type: "TEXT_MESSAGE_END", messageId: "s1" },
+    ]);
+    await openRun(run);
+    await waitForText(page, '[data-testid="log-count"]', "4 events");
+    const list = page.locator(".log-list");
+    const rows = await list.locator('[role="option"]').count();
+    assert.equal(rows, 4);
+    const box = (await list.boundingBox())!;
+    const rowHeight = (await list.locator('[role="option"]').first().boundingBox())!.height;
+    assert.ok(
+      Math.abs(box.height - (rows * rowHeight + 2)) <= 1,
+      `list ${box.height}px for ${rows} rows of ${rowHeight}px`,
+    );
+  });
+
+  test("a read-only key is offered neither Cancel nor Submit, and says why", {
+    timeout: TEST_TIMEOUT,
+  }, async () => {
+    const created = await server.request("POST", "/api-keys", {
+      name: "viewer",
+      scopes: ["agent-runs:read"],
+    });
+    assert.equal(created.status, 201, created.text);
+    const run = await running();
+    await append(run, [
+      { type: "TOOL_CALL_START", toolCallId: "ro1", toolCallName: "approve" },
+      { type: "TOOL_CALL_END", toolCallId: "ro1" },
+    ]);
+    const waited = await server.request(
+      "POST",
+      `/conversations/${run.conversation_id}/runs/${run.run_id}/wait`,
+      { tool_call_id: "ro1", tool_name: "approve" },
+    );
+    assert.equal(waited.status, 200, waited.text);
+
+    // Its own tab (sessionStorage holds the key per tab).
+    const viewer = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    try {
+      const tab = await viewer.newPage();
+      await tab.goto(`${server.url}/ui/`);
+      await tab.getByLabel("API key").fill(created.body.key);
+      await tab.getByRole("button", { name: "Sign in" }).click();
+      await tab.getByRole("heading", { level: 1, name: "Runs" }).waitFor();
+      await tab.goto(`${server.url}/ui/conversations/${run.conversation_id}/runs/${run.run_id}`);
+      await tab.locator('.run-header-line [data-status="waiting_for_tool"]').waitFor();
+      await tab.getByTestId("read-only-note").waitFor();
+      assert.equal(await tab.getByRole("button", { name: "Cancel run…" }).count(), 0);
+      assert.equal(await tab.getByRole("button", { name: "Submit result…" }).count(), 0);
+    } finally {
+      await viewer.close();
+    }
+    // The admin key of the main tab still gets both.
+    await signedIn();
+    await openRun(run);
+    await page.getByRole("button", { name: "Cancel run…" }).waitFor();
+    await page.getByRole("button", { name: "Submit result…" }).waitFor();
+    assert.equal(await page.getByTestId("read-only-note").count(), 0);
+  });
+
+  test("jumps to a run by its id from the header", {
+    timeout: TEST_TIMEOUT,
+  }, async () => {
+    await signedIn();
+    const run = await running({ agent_id: "jumper" });
+    await page.getByRole("searchbox", { name: "Run id" }).fill(` ${run.run_id} `);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: `Run ${run.run_id}` }).waitFor();
+    assert.match(
+      page.url(),
+      new RegExp(`/ui/conversations/${run.conversation_id}/runs/${run.run_id}$`),
+    );
+    await page.getByRole("searchbox", { name: "Run id" }).fill("no-such-run");
+    await page.getByRole("button", { name: "Go", exact: true }).click();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /not found|No run/i })
+      .waitFor();
   });
 
   test("cancels a run, with cascade, only after confirmation", {

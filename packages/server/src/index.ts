@@ -4,3 +4,4 @@
  */
 export { type Config, ConfigError, loadConfig } from "./config/config.ts";
 export { createServer, type RunlineServer, type ServerOptions } from "./server.ts";
+export { openStore } from "./store/open-store.ts";

@@ -32,6 +32,11 @@ export interface RunlineServer {
   claimWakeups: ClaimWakeups;
   /** The admin key generated on first start of an empty database (print it once). */
   generatedKey: string | undefined;
+  /**
+   * With `deferBootstrap`: creates the first project and admin key now and resolves to the
+   * generated key (undefined when none was generated). Idempotent; a no-op otherwise.
+   */
+  bootstrap(): Promise<string | undefined>;
   /** Stops accepting, finishes in-flight requests, ends streams, closes the store. */
   close(): Promise<void>;
 }
@@ -39,6 +44,11 @@ export interface RunlineServer {
 export interface ServerOptions {
   logger?: FastifyServerOptions["logger"];
   store?: RunStore;
+  /**
+   * Leave the first project and admin key to `bootstrap()`. `main.ts` calls it only once the
+   * port is bound, so a one-time key is never printed (and lost) by a start that then fails.
+   */
+  deferBootstrap?: boolean;
 }
 
 export async function createServer(
@@ -47,7 +57,9 @@ export async function createServer(
 ): Promise<RunlineServer> {
   const store = options.store ?? (await openStore(config));
   await store.migrate();
-  const boot = await bootstrap(store, config.bootstrapKey, new Date().toISOString());
+  const boot = options.deferBootstrap
+    ? undefined
+    : await bootstrap(store, config.bootstrapKey, new Date().toISOString());
   const cursorSecret = await store.getOrCreateSecret("cursor", () =>
     randomBytes(32).toString("base64url"),
   );
@@ -99,7 +111,12 @@ export async function createServer(
     onCommitted: (listener) => {
       committedListeners.push(listener);
     },
-    generatedKey: boot.createdKey,
+    generatedKey: boot?.createdKey,
+    async bootstrap() {
+      if (!options.deferBootstrap) return undefined;
+      const result = await bootstrap(store, config.bootstrapKey, new Date().toISOString());
+      return result.createdKey;
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,7 +1,8 @@
 /**
  * A run's lineage: its ancestors up to the root (each a link), the tool call it was spawned
- * from, its child runs as a tree (each child's own children load when expanded), and every
- * run spawned from this run's conversation (children by parent conversation).
+ * from, its child runs as a tree (each child's own children load when expanded; a child without
+ * children gets no toggle), and the other runs spawned from this run's conversation (children
+ * by parent conversation, minus this run and its children, which are shown already).
  */
 import type { AgentRunRecord, RunSummary, RunWithSnapshot } from "@runline/client";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
@@ -111,7 +112,11 @@ export function Lineage(props: { record: AgentRunRecord; childRuns: ChildrenStat
           More child runs
         </button>
       )}
-      <ConversationChildren conversationId={record.conversation_id} />
+      <ConversationChildren
+        conversationId={record.conversation_id}
+        runId={record.run_id}
+        childIds={children.items.map((child) => child.run_id)}
+      />
     </section>
   );
 }
@@ -182,13 +187,30 @@ function ChildList(props: { items: readonly AgentRunRecord[] }) {
   );
 }
 
-/** A child run, with a disclosure button that loads its own children. */
+/** A child run, with a disclosure button that loads its own children when it has any. */
 function ChildNode(props: { child: AgentRunRecord }) {
   const { client, describe } = useApi();
   const { child } = props;
   const [open, setOpen] = useState(false);
   const [grandchildren, setGrandchildren] = useState<readonly AgentRunRecord[] | undefined>();
   const [error, setError] = useState<string | undefined>();
+  // Whether it has children at all (one-item page): a leaf gets no toggle that would only say
+  // "No child runs". Unknown (undefined) until asked.
+  const [hasChildren, setHasChildren] = useState<boolean | undefined>();
+
+  useEffect(() => {
+    const controller = new AbortController();
+    client
+      .listChildren(
+        child.conversation_id,
+        child.run_id,
+        { limit: 1 },
+        { signal: controller.signal },
+      )
+      .then((page) => setHasChildren(page.data.length > 0))
+      .catch(() => setHasChildren(true)); // unknown: keep the toggle, which reports any error
+    return () => controller.abort();
+  }, [client, child.conversation_id, child.run_id]);
 
   const toggle = () => {
     const next = !open;
@@ -204,15 +226,19 @@ function ChildNode(props: { child: AgentRunRecord }) {
   return (
     <li>
       <div className="tree-row">
-        <button
-          type="button"
-          className="disclosure"
-          aria-expanded={open}
-          onClick={toggle}
-          aria-label={`${open ? "Hide" : "Show"} child runs of ${child.run_id}`}
-        >
-          {open ? "▾" : "▸"}
-        </button>
+        {hasChildren ? (
+          <button
+            type="button"
+            className="disclosure"
+            aria-expanded={open}
+            onClick={toggle}
+            aria-label={`${open ? "Hide" : "Show"} child runs of ${child.run_id}`}
+          >
+            {open ? "▾" : "▸"}
+          </button>
+        ) : (
+          <span className="disclosure-spacer" aria-hidden="true" />
+        )}
         <Link href={runHref(child.conversation_id, child.run_id)} className="mono">
           {child.run_id}
         </Link>
@@ -241,8 +267,15 @@ function ChildNode(props: { child: AgentRunRecord }) {
   );
 }
 
-/** Runs whose parent conversation is this one (any run of it may have spawned them). */
-function ConversationChildren(props: { conversationId: string }) {
+/**
+ * Runs whose parent conversation is this one (any run of it may have spawned them), except this
+ * run and its own children (listed above): the list adds only what the page does not show.
+ */
+function ConversationChildren(props: {
+  conversationId: string;
+  runId: string;
+  childIds: readonly string[];
+}) {
   const { client, describe } = useApi();
   const [items, setItems] = useState<RunWithSnapshot[] | undefined>();
   const [next, setNext] = useState<string | null>(null);
@@ -266,22 +299,26 @@ function ConversationChildren(props: { conversationId: string }) {
   useEffect(() => {
     void load();
   }, [load]);
+  const shown = new Set([props.runId, ...props.childIds]);
+  const others = items?.filter(
+    (run) => !shown.has(run.run_id) && run.parent_run_id !== props.runId,
+  );
 
   return (
     <>
-      <h3>Runs spawned from this conversation</h3>
+      <h3>Other runs spawned from this conversation</h3>
       {error && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
-      {items === undefined ? (
+      {others === undefined ? (
         <p className="muted">Loading…</p>
-      ) : items.length === 0 ? (
+      ) : others.length === 0 ? (
         <p className="muted">None.</p>
       ) : (
         <ul className="plain by-conversation">
-          {items.map((run) => (
+          {others.map((run) => (
             <li key={run.run_id}>
               <Link href={runHref(run.conversation_id, run.run_id)} className="mono">
                 {run.run_id}

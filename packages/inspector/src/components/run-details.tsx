@@ -41,11 +41,26 @@ export function RunSummaryLine(props: { record: AgentRunRecord; events: number }
   return (
     <span className="summary-line">
       agent <span className="mono">{r.agent_id}</span>
-      {r.started_at && (
+      {r.status === "waiting_for_tool" ? (
         <>
           {" "}
-          · {r.finished_at ? "ran" : "running for"} {formatDuration(r.started_at, r.finished_at)}
+          · waiting for{" "}
+          {r.waiting_reason === "tool" || !r.waiting_reason ? "a tool result" : r.waiting_reason}
+          {r.waiting_tool_name && (
+            <>
+              {" "}
+              (<span className="mono">{r.waiting_tool_name}</span>)
+            </>
+          )}
+          {r.started_at && <> · started {formatDuration(r.started_at)} ago</>}
         </>
+      ) : (
+        r.started_at && (
+          <>
+            {" "}
+            · {r.finished_at ? "ran" : "running for"} {formatDuration(r.started_at, r.finished_at)}
+          </>
+        )
       )}{" "}
       · {formatCount(Math.max(r.latest_event_id, props.events))} events
       {r.parent_run_id && (

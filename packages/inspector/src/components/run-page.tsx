@@ -1,12 +1,13 @@
 /**
- * One run: header (status, live indicator, actions), details, lineage, the conversation and
- * state beside the raw event log. The run is followed live (snapshot, then the stream from its
+ * One run: header (status, live indicator, actions), lineage (first, where it is seen), the
+ * conversation, state and details beside the raw event log. Actions are offered only to a key
+ * that may take them (`runs:write`). The run is followed live (snapshot, then the stream from its
  * `after_event_id`, resuming by itself); the record is re-read every few seconds while the run
  * is active and whenever the stream brings an event that changes it.
  */
 import type { AgentRunRecord } from "@runline/client";
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
-import { isAbort, useApi } from "../lib/api.tsx";
+import { isAbort, useApi, useCanWrite } from "../lib/api.tsx";
 import { RunFollower } from "../lib/follower.ts";
 import { Link, runsHref } from "../lib/router.tsx";
 import { usePolling } from "../lib/use-poll.ts";
@@ -86,6 +87,7 @@ function RunView(props: { follower: RunFollower; conversationId: string; runId: 
   const active = record === undefined || ACTIVE_STATUSES.has(record.status);
   usePolling(refresh, RECORD_REFRESH_MS, active);
   const children = useChildren(conversationId, runId, active);
+  const canWrite = useCanWrite();
 
   const view = follower.model.view();
   const afterAction = (text: string) => {
@@ -105,7 +107,7 @@ function RunView(props: { follower: RunFollower; conversationId: string; runId: 
           <FollowIndicator state={follow} />
           {record && <RunSummaryLine record={record} events={follower.log.total} />}
           <div className="actions">
-            {record && ACTIVE_STATUSES.has(record.status) && (
+            {record && ACTIVE_STATUSES.has(record.status) && canWrite && (
               <CancelAction
                 record={record}
                 activeChildren={children.items.filter((c) => ACTIVE_STATUSES.has(c.status)).length}
@@ -125,11 +127,18 @@ function RunView(props: { follower: RunFollower; conversationId: string; runId: 
           {error}
         </p>
       )}
-      {record?.status === "waiting_for_tool" && record.waiting_tool_call_id && (
+      {record && ACTIVE_STATUSES.has(record.status) && canWrite === false && (
+        <p className="muted read-only-note" data-testid="read-only-note">
+          This key can only read: cancelling and submitting tool results need{" "}
+          <span className="mono">runs:write</span>.
+        </p>
+      )}
+      {record?.status === "waiting_for_tool" && record.waiting_tool_call_id && canWrite && (
         <ToolResultAction record={record} onDone={afterAction} />
       )}
       <div className="run-body">
         <div className="run-main">
+          {record && <Lineage record={record} childRuns={children} />}
           <section aria-labelledby="conversation-heading" className="panel">
             <h2 id="conversation-heading">Conversation</h2>
             <ConversationView
@@ -144,18 +153,13 @@ function RunView(props: { follower: RunFollower; conversationId: string; runId: 
             <h2 id="state-heading">State</h2>
             <StateView state={view.state} change={view.latestChange} log={follower.log} />
           </section>
+          {record && <RunDetails record={record} follow={follow} logTotal={follower.log.total} />}
         </div>
         <section aria-labelledby="log-heading" className="panel run-log">
           <h2 id="log-heading">Event log</h2>
           <EventLogView log={follower.log} version={follow.version} />
         </section>
       </div>
-      {record && (
-        <div className="run-meta">
-          <RunDetails record={record} follow={follow} logTotal={follower.log.total} />
-          <Lineage record={record} childRuns={children} />
-        </div>
-      )}
     </>
   );
 }

@@ -150,6 +150,9 @@ export function VirtualList(props: VirtualListProps) {
       tabIndex={0}
       aria-label={props.label}
       aria-activedescendant={activeRendered ? `${props.idPrefix}-${activeIndex}` : undefined}
+      // As tall as its rows (plus the border), up to the stylesheet's max-height: a short log
+      // leaves no blank area, a long one scrolls.
+      style={{ height: Math.max(count, 1) * rowHeight + 2 }}
       onScroll={onScroll}
       onKeyDown={onKeyDown}
     >

@@ -64,16 +64,28 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** Saves a screenshot under test-results/ (and, when asked, as a docs image). */
+/** Whether this run refreshes the committed docs images (UPDATE_SCREENSHOTS=1). */
+const UPDATE_DOCS_IMAGES =
+  process.env.UPDATE_SCREENSHOTS === "1" || process.env.INSPECTOR_UPDATE_SCREENSHOTS === "1";
+
+/**
+ * Saves a screenshot under test-results/ and, for a main page (`docsName`, e.g. "inspector-run"),
+ * as the docs images `docs/images/<docsName>.png` (light) and `<docsName>-dark.png` (dark).
+ * The docs images are written only with UPDATE_SCREENSHOTS=1 (or when missing), so ordinary
+ * runs — CI's among them — leave git clean.
+ */
 export async function screenshot(page: Page, name: string, docsName?: string): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   await page.screenshot({ path: join(RESULTS_DIR, `${name}.png`) });
   if (!docsName) return;
-  const target = join(DOCS_IMAGES_DIR, docsName);
-  // Refreshed only on request, so ordinary test runs leave the committed image alone.
-  if (existsSync(target) && process.env.INSPECTOR_UPDATE_SCREENSHOTS !== "1") return;
   mkdirSync(DOCS_IMAGES_DIR, { recursive: true });
-  await page.screenshot({ path: target });
+  for (const scheme of ["light", "dark"] as const) {
+    const target = join(DOCS_IMAGES_DIR, `${docsName}${scheme === "dark" ? "-dark" : ""}.png`);
+    if (existsSync(target) && !UPDATE_DOCS_IMAGES) continue;
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: target });
+  }
+  await page.emulateMedia({ colorScheme: null }); // back to the context's own setting
 }
 
 /** Waits until the first element matching `selector` has exactly this text content. */

@@ -4,6 +4,7 @@
  * `runCli` takes its arguments, output and environment as parameters so tests run it
  * in-process; `runline.ts` is the thin process entry.
  */
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   createApiKey,
@@ -13,10 +14,10 @@ import {
 } from "../auth/api-key-admin.ts";
 import { generateApiKey } from "../auth/api-keys.ts";
 import { isScope, SCOPES, type Scope } from "../auth/auth-context.ts";
-import { ConfigError, loadConfig } from "../config/config.ts";
+import { type Config, ConfigError, loadConfig } from "../config/config.ts";
 import { newUuid } from "../domain/ids.ts";
 import { ProblemError } from "../errors.ts";
-import { openStore } from "../store/open-store.ts";
+import { openStore, sqliteFile } from "../store/open-store.ts";
 import type { RunStore } from "../store/types.ts";
 
 export interface CliIo {
@@ -29,6 +30,9 @@ export const USAGE = `runline — manage a Runline server's projects and API key
 Usage:
   runline projects create <name> [--json]
       Creates a project and its admin API key; prints the project id and the key (only once).
+      Project names are unique: a second "acme" is refused.
+  runline projects list [--json]
+      Lists the projects, oldest first (the first is the one the server created).
   runline keys create [--project <id>] [--name <name>] [--scopes <s1,s2,…>] [--json]
       Creates an API key; scopes default to all but admin. Prints the key (only once).
   runline keys list [--project <id>] [--json]
@@ -41,10 +45,14 @@ Usage:
 Scopes: ${SCOPES.join(", ")}.
 
 The store is the server's: DATABASE_URL (PostgreSQL) when set, else SQLite in RUNLINE_DATA_DIR
-(default ./data). Exit status: 0 done, 1 failed, 2 usage or configuration error.
+(default ./data). It must exist: the server creates it on its first start. Exit status: 0 done,
+1 failed, 2 usage or configuration error.
 `;
 
 class UsageError extends Error {}
+
+/** The configured SQLite database does not exist (a configuration error: exit status 2). */
+class MissingDatabaseError extends Error {}
 
 /** Runs one command; resolves to the process exit status. */
 export async function runCli(
@@ -70,13 +78,19 @@ export async function runCli(
   let store: RunStore | undefined;
   try {
     const command = resolveCommand(parsed);
-    store = await openStore(loadConfig(env));
+    const config = loadConfig(env);
+    requireExistingDatabase(config);
+    store = await openStore(config);
     await store.migrate();
     await command(store, io);
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
       io.err(`runline: ${error.message}\nRun "runline --help" for usage.\n`);
+      return 2;
+    }
+    if (error instanceof MissingDatabaseError) {
+      io.err(`runline: ${error.message}\n`);
       return 2;
     }
     const message =
@@ -86,6 +100,20 @@ export async function runCli(
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * A mistyped RUNLINE_DATA_DIR (or the wrong working directory for the default ./data) would
+ * otherwise create an empty database there and answer from it as if all were well: commands
+ * act only on a database that exists (the server creates it on its first start).
+ */
+function requireExistingDatabase(config: Config): void {
+  if (config.databaseUrl || existsSync(sqliteFile(config))) return;
+  throw new MissingDatabaseError(
+    `no Runline database at ${sqliteFile(config)}: check RUNLINE_DATA_DIR ` +
+      `(${config.dataDir === "./data" ? "not set, so ./data of the current directory" : `"${config.dataDir}"`}), ` +
+      "or start the server once with it to create the database",
+  );
 }
 
 function parse(argv: readonly string[]) {
@@ -114,6 +142,10 @@ function resolveCommand({ values, positionals }: ReturnType<typeof parse>): Comm
   if (noun === "projects" && verb === "create") {
     expectArgs(1, "exactly one argument: the project name");
     return (store, io) => createProject(store, io, rest[0]!, json);
+  }
+  if (noun === "projects" && verb === "list") {
+    expectArgs(0, "no arguments besides its options");
+    return (store, io) => listProjects(store, io, json);
   }
   if (noun === "keys" && verb === "create") {
     expectArgs(0, "no arguments besides its options");
@@ -149,6 +181,15 @@ async function createProject(store: RunStore, io: CliIo, name: string, json: boo
   const projectId = newUuid();
   const { row, key } = generateApiKey(projectId, "admin", SCOPES, now);
   await store.transaction(async (tx) => {
+    // Names are how people tell projects apart; the bootstrap lock serialises two creators.
+    await tx.lockBootstrap();
+    const same = (await tx.listProjects()).find((p) => p.name === name.trim());
+    if (same) {
+      throw new Error(
+        `a project named "${same.name}" exists already (id ${same.id}); ` +
+          `use --project ${same.id} with keys commands, or choose another name`,
+      );
+    }
     await tx.insertProject({ id: projectId, name: name.trim(), created_at: now });
     await tx.insertApiKey(row);
   });
@@ -159,6 +200,24 @@ async function createProject(store: RunStore, io: CliIo, name: string, json: boo
   io.out(
     `Created project ${projectId} (${name.trim()}).\n` +
       `Its admin API key (key id ${row.id}) is shown only this once:\n\n  ${key}\n\n`,
+  );
+}
+
+async function listProjects(store: RunStore, io: CliIo, json: boolean) {
+  const projects = await store.transaction((tx) => tx.listProjects());
+  if (json) {
+    io.out(`${JSON.stringify({ data: projects })}\n`);
+    return;
+  }
+  if (projects.length === 0) {
+    io.out("No projects yet: run `runline projects create <name>`.\n");
+    return;
+  }
+  io.out(
+    table(
+      ["ID", "NAME", "CREATED"],
+      projects.map((p) => [p.id, p.name, p.created_at]),
+    ),
   );
 }
 

@@ -220,6 +220,8 @@ export interface RunStoreTx {
   lockBootstrap(): Promise<void>;
   /** The oldest project's id, if any project exists. */
   firstProjectId(): Promise<string | undefined>;
+  /** Every project, oldest first. */
+  listProjects(): Promise<ProjectRow[]>;
   insertProject(project: ProjectRow): Promise<void>;
   insertApiKey(key: ApiKeyRow): Promise<void>;
   getApiKeyByPrefix(prefix: string): Promise<ApiKeyRow | undefined>;

@@ -4,9 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { runCli } from "../../src/cli/commands.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { openStore } from "../../src/store/open-store.ts";
 import { bearer, secretOf } from "../auth/fixtures.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { freshStoreLocation, storeTargets, type TestStoreLocation } from "../helpers/stores.ts";
@@ -39,6 +43,10 @@ for (const target of storeTargets()) {
         ...(location.dataDir && { RUNLINE_DATA_DIR: location.dataDir }),
         ...(location.databaseUrl && { DATABASE_URL: location.databaseUrl }),
       };
+      // The commands act only on an existing database (as the server's first start leaves it).
+      const store = await openStore(loadConfig(env));
+      await store.migrate();
+      await store.close();
     });
     after(async () => {
       await server?.close();
@@ -68,6 +76,30 @@ for (const target of storeTargets()) {
       const parsed = JSON.parse(json.out);
       assert.notEqual(parsed.project_id, projectId);
       assert.match(parsed.key, /^vf_/);
+    });
+
+    test("projects create refuses a second project of the same name; projects list shows each once", async () => {
+      const first = await cli(["projects", "create", "twice", "--json"], env);
+      assert.equal(first.status, 0, first.err);
+      const { project_id } = JSON.parse(first.out);
+      const second = await cli(["projects", "create", " twice "], env);
+      assert.equal(second.status, 1);
+      assert.equal(
+        second.err,
+        `runline: a project named "twice" exists already (id ${project_id}); use --project ${project_id} with keys commands, or choose another name\n`,
+      );
+      const listed = await cli(["projects", "list", "--json"], env);
+      assert.equal(listed.status, 0, listed.err);
+      const named = (JSON.parse(listed.out).data as { id: string; name: string }[]).filter(
+        (p) => p.name === "twice",
+      );
+      assert.deepEqual(
+        named.map((p) => p.id),
+        [project_id],
+      );
+      const table = await cli(["projects", "list"], env);
+      assert.match(table.out, /^ID\s+NAME\s+CREATED\n/);
+      assert.match(table.out, new RegExp(`^${project_id}\\s+twice\\s+\\d{4}-`, "m"));
     });
 
     test("keys create / list / revoke manage a project's keys", async () => {
@@ -129,6 +161,28 @@ for (const target of storeTargets()) {
     });
   });
 }
+
+test("with a data directory that holds no database (a mistyped RUNLINE_DATA_DIR) every command says so, exits 2 and creates nothing", async () => {
+  const parent = await freshStoreLocation("sqlite");
+  try {
+    const mistyped = join(parent.dataDir!, "dat");
+    for (const args of [
+      ["keys", "list"],
+      ["projects", "list"],
+      ["projects", "create", "acme"],
+    ]) {
+      const result = await cli(args, { RUNLINE_DATA_DIR: mistyped });
+      assert.equal(result.status, 2, args.join(" "));
+      assert.equal(
+        result.err,
+        `runline: no Runline database at ${join(mistyped, "runline.db")}: check RUNLINE_DATA_DIR ("${mistyped}"), or start the server once with it to create the database\n`,
+      );
+    }
+    assert.equal(existsSync(mistyped), false);
+  } finally {
+    await parent.dispose();
+  }
+});
 
 test("runline --help, run as a process, prints the usage and exits 0", () => {
   const result = spawnSync(process.execPath, ["--import", "tsx", ENTRY, "--help"], {

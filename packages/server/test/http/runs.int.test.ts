@@ -183,6 +183,48 @@ describeEachStore("runs", (server) => {
     }
   });
 
+  test("a trigger field misplaced at the top level is 400 naming the field and where it belongs, and creates nothing", async () => {
+    const parent = await createRun(server());
+    const r = await server().request("POST", "/runs", {
+      kind: "agent",
+      owner: { kind: "conversation", id: newConversationId() },
+      request: { agent_id: "a" },
+      public_id: "misplaced-1",
+      parent_run_id: parent.run_id,
+      spawned_from_tool_call_id: "tc-1",
+    });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.code, "invalid_request");
+    assert.deepEqual(r.body.issues, [
+      {
+        path: "body.spawned_from_tool_call_id",
+        message: "is set from trigger.tool_call_id: send that instead",
+      },
+    ]);
+    assert.match(r.body.detail, /spawned_from_tool_call_id.*trigger\.tool_call_id/);
+    assert.equal((await server().request("GET", "/runs/misplaced-1")).status, 404);
+  });
+
+  test("a request field at the top level is 400 pointing into request; other unknown top-level fields are tolerated", async () => {
+    const owner = { kind: "conversation", id: newConversationId() };
+    const misplaced = await server().request("POST", "/runs", {
+      kind: "agent",
+      owner,
+      request: { agent_id: "a" },
+      implementation_kind: "python",
+    });
+    assert.equal(misplaced.status, 400);
+    assert.equal(misplaced.body.issues[0].path, "body.implementation_kind");
+    assert.match(misplaced.body.issues[0].message, /request\.implementation_kind/);
+    const extra = await server().request("POST", "/runs", {
+      kind: "agent",
+      owner,
+      request: { agent_id: "a" },
+      client_version: "1.2.3",
+    });
+    assert.equal(extra.status, 202);
+  });
+
   test("the older start route creates a run keyed by the path and answers with a record", async () => {
     const conversationId = newConversationId();
     const path = `/conversations/${conversationId}/agent-runs/legacy-1/start`;

@@ -271,6 +271,11 @@ export function describeStore(target: TestStoreTarget): void {
         });
       });
       assert.ok(await store.transaction((tx) => tx.firstProjectId()));
+      const projects = await store.transaction((tx) => tx.listProjects());
+      assert.deepEqual(
+        projects.find((p) => p.id === "proj-keys"),
+        { id: "proj-keys", name: "k", created_at: now },
+      );
       const key = await store.getApiKeyByPrefix("abc123");
       assert.deepEqual(key?.scopes, ["admin"]);
       assert.equal((await store.listApiKeys("proj-keys")).length, 1);

@@ -740,6 +740,17 @@ function transactionOps(exec: Exec): RunStoreTx {
       return rows[0]?.id as string | undefined;
     },
 
+    listProjects: async () => {
+      const { rows } = await exec(
+        `SELECT id, name, ${isoColumn("created_at")} FROM projects ORDER BY projects.created_at, id`,
+      );
+      return rows.map((r) => ({
+        id: r.id as string,
+        name: r.name as string,
+        created_at: r.created_at as string,
+      }));
+    },
+
     insertProject: async (project) => {
       await exec("INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3)", [
         project.id,

@@ -415,6 +415,9 @@ export class SqliteStore implements RunStore {
       "SELECT * FROM conversations WHERE project_id = ? AND id = ?",
     );
     const firstProject = db.prepare("SELECT id FROM projects ORDER BY created_at, id LIMIT 1");
+    const allProjects = db.prepare(
+      "SELECT id, name, created_at FROM projects ORDER BY created_at, id",
+    );
     const insertProject = db.prepare(
       "INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)",
     );
@@ -493,6 +496,7 @@ export class SqliteStore implements RunStore {
         // BEGIN IMMEDIATE already holds SQLite's single write lock.
       },
       firstProjectId: async () => (firstProject.get() as { id: string } | undefined)?.id,
+      listProjects: async () => allProjects.all() as ProjectRow[],
       insertProject: async (project: ProjectRow) => {
         insertProject.run(project.id, project.name, project.created_at);
       },

@@ -119,7 +119,11 @@ export class RunlineProcess {
       try {
         return await RunlineProcess.startOn(port, options);
       } catch (error) {
-        if (attempt < 3 && error instanceof StartFailed && /EADDRINUSE/.test(error.stderr)) {
+        if (
+          attempt < 3 &&
+          error instanceof StartFailed &&
+          /EADDRINUSE|already in use/.test(error.stderr)
+        ) {
           continue;
         }
         throw error;
