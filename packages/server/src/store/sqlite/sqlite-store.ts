@@ -9,6 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import type { OwnerRecord } from "../../domain/agui/sequence.ts";
 import type { AguiEvent } from "../../domain/agui/types.ts";
 import {
   ACTIVE_STATUSES,
@@ -37,6 +38,7 @@ import type {
   RunRow,
   RunStore,
   RunStoreTx,
+  RunWrite,
   StoredEvent,
   WorkerPatch,
   WorkerRow,
@@ -68,6 +70,19 @@ function decodeRun(row: Row): RunRow {
     run[column] = typeof value === "string" ? JSON.parse(value) : null;
   }
   return run as unknown as RunRow;
+}
+
+/** Owner records of the ids in the JSON array bound second (one statement for any number). */
+const SELECT_OWNERS =
+  "SELECT id, kind, owner FROM run_owners WHERE run_pk = ? AND id IN (SELECT value FROM json_each(?))";
+
+/** `owner` is NULL for the parent agent (OwnerTag `false`). */
+function decodeOwner(row: Row): OwnerRecord {
+  return {
+    id: row.id as string,
+    kind: row.kind as OwnerRecord["kind"],
+    owner: typeof row.owner === "string" ? row.owner : false,
+  };
 }
 
 function decodeApiKey(row: Row): ApiKeyRow {
@@ -281,6 +296,47 @@ export class SqliteStore implements RunStore {
     return row ? decodeRun(row) : undefined;
   }
 
+  async getRunForAppend(
+    projectId: string,
+    runId: string,
+    ownerIds: readonly string[],
+  ): Promise<{ run: RunRow; owners: OwnerRecord[] } | undefined> {
+    // Two statements on the reader, run back to back in one turn: no commit (all on this
+    // thread) can land between them.
+    const row = this.readStatement("SELECT * FROM runs WHERE project_id = ? AND run_id = ?").get(
+      projectId,
+      runId,
+    ) as Row | undefined;
+    if (!row) return undefined;
+    const owners =
+      ownerIds.length === 0
+        ? []
+        : (this.readStatement(SELECT_OWNERS).all(row.pk, JSON.stringify(ownerIds)) as Row[]).map(
+            decodeOwner,
+          );
+    return { run: decodeRun(row), owners };
+  }
+
+  async appendToRun(write: RunWrite): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      // The guarded UPDATE first: when the run moved on since it was read, nothing is written.
+      const columns = patchColumns(write.patch);
+      const { expected } = write;
+      const changed = this.guardedUpdateStatement(columns).run(
+        ...columns.map((c) => encodeValue(c, write.patch[c])),
+        write.runPk,
+        expected.latest_event_id,
+        expected.status,
+        expected.lease_owner,
+        expected.lease_expires_at,
+      ).changes;
+      if (changed === 0) return false;
+      await tx.insertEvents(write.runPk, write.events);
+      await tx.putOwners(write.runPk, write.owners);
+      return true;
+    });
+  }
+
   async listRuns(filter: RunFilter, page: RunPage): Promise<RunRow[]> {
     const { sql, params } = runListQuery(filter, page, () => "?");
     return (this.readStatement(sql).all(...params) as Row[]).map(decodeRun);
@@ -395,6 +451,11 @@ export class SqliteStore implements RunStore {
     const externalAfterSeq = db.prepare(
       "SELECT data FROM run_events WHERE run_pk = ? AND external_seq > ? ORDER BY external_seq LIMIT ?",
     );
+    const selectOwners = db.prepare(SELECT_OWNERS);
+    const upsertOwner = db.prepare(
+      `INSERT INTO run_owners (run_pk, id, kind, owner) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_pk, id, kind) DO UPDATE SET owner = excluded.owner`,
+    );
     const toolCallResult = db.prepare(
       `SELECT data FROM run_events WHERE run_pk = ? AND event_type = 'TOOL_CALL_RESULT'
          AND json_extract(data, '$.toolCallId') = ? ORDER BY event_id DESC LIMIT 1`,
@@ -473,6 +534,15 @@ export class SqliteStore implements RunStore {
         ) as { data: string }[];
         return rows.map((r) => JSON.parse(r.data) as AguiEvent);
       },
+      getOwners: async (runPk, ids) =>
+        ids.length === 0
+          ? []
+          : (selectOwners.all(runPk, JSON.stringify(ids)) as Row[]).map(decodeOwner),
+      putOwners: async (runPk, owners) => {
+        for (const { id, kind, owner } of owners) {
+          upsertOwner.run(runPk, id, kind, owner === false ? null : owner);
+        }
+      },
       findToolCallResult: async (runPk, toolCallId) => {
         const row = toolCallResult.get(runPk, toolCallId) as { data: string } | undefined;
         return row ? (JSON.parse(row.data) as AguiEvent) : undefined;
@@ -539,6 +609,20 @@ export class SqliteStore implements RunStore {
         return row ? decodeWorker(row) : undefined;
       },
     };
+  }
+
+  /** `UPDATE runs` of these columns, only while the run matches a `RunGuard`. */
+  private guardedUpdateStatement(columns: (keyof RunPatch)[]): Database.Statement {
+    const key = `guarded:${columns.join(",")}`;
+    let statement = this.updateStatements.get(key);
+    if (!statement) {
+      statement = this.writer.prepare(
+        `UPDATE runs SET ${columns.map((c) => `${c} = ?`).join(", ")}
+          WHERE pk = ? AND latest_event_id = ? AND status = ? AND lease_owner IS ? AND lease_expires_at IS ?`,
+      );
+      this.updateStatements.set(key, statement);
+    }
+    return statement;
   }
 
   private updateStatement(columns: (keyof RunPatch)[]): Database.Statement {
