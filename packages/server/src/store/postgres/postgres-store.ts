@@ -79,6 +79,9 @@ type Exec = (text: string, values?: unknown[]) => Promise<pg.QueryResult<Row>>;
 
 const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
 
+/** NOTIFY channel carrying the id of each revoked API key (heard by `live/postgres-feed.ts`). */
+export const API_KEY_REVOCATIONS_CHANNEL = "runline_api_keys";
+
 /** Advisory lock keys, as (namespace, lock) int4 pairs: 0x52554E4C is "RUNL". */
 const LOCK_NAMESPACE = 0x52554e4c;
 const MIGRATION_LOCK = 1;
@@ -635,12 +638,19 @@ export class PostgresStore implements RunStore {
   }
 
   async revokeApiKey(projectId: string, id: string, at: string): Promise<boolean> {
-    const { rowCount } = await query(
+    // The NOTIFY is delivered when the statement commits: every instance's live feed hears it
+    // and drops the key from its cache of verified keys (auth/api-key-cache.ts), including
+    // for revocations made by the CLI.
+    const { rows } = await query(
       this.pool,
-      "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE project_id = $2 AND id = $3",
-      [at, projectId, id],
+      `WITH revoked AS (
+         UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1)
+          WHERE project_id = $2 AND id = $3 RETURNING id
+       )
+       SELECT pg_notify($4, id) FROM revoked`,
+      [at, projectId, id, API_KEY_REVOCATIONS_CHANNEL],
     );
-    return (rowCount ?? 0) > 0;
+    return rows.length > 0;
   }
 
   async touchApiKey(id: string, at: string): Promise<void> {
