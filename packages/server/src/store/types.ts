@@ -109,10 +109,12 @@ export interface NewEvent {
 }
 
 export interface StoredEvent {
-  event_id: number;
-  event_type: string;
-  event: AguiEvent;
-  created_at: string;
+  readonly event_id: number;
+  readonly event_type: string;
+  readonly event: AguiEvent;
+  /** `event`'s JSON text exactly as stored (what was appended): served as is. */
+  readonly json: string;
+  readonly created_at: string;
 }
 
 /**

@@ -40,6 +40,7 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import { StoredEventRow } from "../stored-event.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -607,12 +608,15 @@ export class PostgresStore implements RunStore {
         LIMIT $3`,
       [runPk, afterEventId, limit],
     );
-    return rows.map((r) => ({
-      event_id: toNumber(r.event_id),
-      event_type: r.event_type as string,
-      event: decodeEvent(r),
-      created_at: r.created_at as string,
-    }));
+    return rows.map(
+      (r) =>
+        new StoredEventRow(
+          toNumber(r.event_id),
+          r.event_type as string,
+          r.data as string,
+          r.created_at as string,
+        ),
+    );
   }
 
   async getConversation(projectId: string, id: string): Promise<ConversationRow | undefined> {

@@ -24,6 +24,7 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import { StoredEventRow } from "../stored-event.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -351,12 +352,7 @@ export class SqliteStore implements RunStore {
       data: string;
       created_at: string;
     }[];
-    return rows.map((r) => ({
-      event_id: r.event_id,
-      event_type: r.event_type,
-      event: JSON.parse(r.data) as AguiEvent,
-      created_at: r.created_at,
-    }));
+    return rows.map((r) => new StoredEventRow(r.event_id, r.event_type, r.data, r.created_at));
   }
 
   async getConversation(projectId: string, id: string): Promise<ConversationRow | undefined> {
