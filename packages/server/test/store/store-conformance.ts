@@ -341,6 +341,9 @@ export function describeStore(target: TestStoreTarget): void {
           { kind: "reasoning", id: "m", owner: "" },
           { kind: "toolCall", id: "__proto__", owner: "s1" },
           { kind: "activity", id: "unrelated", owner: "s2" },
+          // Ids and owners come from event payloads, where NUL and lone surrogates are allowed.
+          { kind: "message", id: "nul\u0000id", owner: "sub\u0000agent" },
+          { kind: "message", id: "half \ud800", owner: "\udc00" },
         ]);
         await tx.putOwners(other.pk, [{ kind: "message", id: "m", owner: "elsewhere" }]);
       });
@@ -351,6 +354,16 @@ export function describeStore(target: TestStoreTarget): void {
         [...records].sort((a, b) => a.kind.localeCompare(b.kind));
       const read = await store.transaction((tx) =>
         tx.getOwners(run.pk, ["m", "__proto__", "missing"]),
+      );
+      const unusual = await store.transaction((tx) =>
+        tx.getOwners(run.pk, ["nul\u0000id", "half \ud800", "half \ufffd"]),
+      );
+      assert.deepEqual(
+        [...unusual].sort((a, b) => a.id.localeCompare(b.id)),
+        [
+          { kind: "message", id: "half \ud800", owner: "\udc00" },
+          { kind: "message", id: "nul\u0000id", owner: "sub\u0000agent" },
+        ],
       );
       assert.deepEqual(sort(read), [
         { kind: "message", id: "m", owner: "s3" },

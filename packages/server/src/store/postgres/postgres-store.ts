@@ -31,7 +31,10 @@ import {
   ACTIVE_STATUSES,
   claimableConditions,
   claimParams,
+  decodeOwnerColumns,
   leasedConditions,
+  ownerColumns,
+  ownerIdColumn,
   patchColumns,
   RUN_COLUMNS,
   RUN_JSON_COLUMNS,
@@ -208,22 +211,10 @@ function encodeWorkerValue(column: keyof WorkerRow, value: unknown): unknown {
   return column === "metadata" ? encodeJson(value) : (value ?? null);
 }
 
-/** `owner` is NULL for the parent agent (OwnerTag `false`). */
-function decodeOwner(row: Row): OwnerRecord {
-  return {
-    id: row.id as string,
-    kind: row.kind as OwnerRecord["kind"],
-    owner: typeof row.owner === "string" ? row.owner : false,
-  };
-}
-
-/** Owner records as three parallel arrays (for `unnest`). */
-function ownerArrays(owners: readonly OwnerRecord[]): [string[], string[], (string | null)[]] {
-  return [
-    owners.map((o) => o.id),
-    owners.map((o) => o.kind),
-    owners.map((o) => (o.owner === false ? null : o.owner)),
-  ];
+/** Owner records as three parallel arrays of their columns (for `unnest`). */
+function ownerArrays(owners: readonly OwnerRecord[]): [string[], string[], string[]] {
+  const columns = owners.map(ownerColumns);
+  return [columns.map((c) => c.id), columns.map((c) => c.kind), columns.map((c) => c.owner)];
 }
 
 /** The INSERT … SELECT source of a batch of events bound at `$first` … `$first+4`. */
@@ -536,12 +527,12 @@ export class PostgresStore implements RunStore {
                  FROM run_owners o
                 WHERE o.run_pk = runs.pk AND o.id = ANY ($3::text[]))::text AS owner_records
          FROM runs WHERE project_id = $1 AND run_id = $2`,
-      [projectId, runId, ownerIds],
+      [projectId, runId, ownerIds.map(ownerIdColumn)],
     );
     const row = rows[0];
     if (!row) return undefined;
     const { owner_records: records, ...runRow } = row;
-    const owners = ((parseJson(records) as Row[] | null) ?? []).map(decodeOwner);
+    const owners = ((parseJson(records) as Row[] | null) ?? []).map(decodeOwnerColumns);
     return { run: decodeRun(runRow), owners };
   }
 
@@ -770,9 +761,9 @@ function transactionOps(exec: Exec): RunStoreTx {
       if (ids.length === 0) return [];
       const { rows } = await exec(
         "SELECT id, kind, owner FROM run_owners WHERE run_pk = $1 AND id = ANY ($2::text[])",
-        [runPk, ids],
+        [runPk, ids.map(ownerIdColumn)],
       );
-      return rows.map(decodeOwner);
+      return rows.map(decodeOwnerColumns);
     },
 
     putOwners: async (runPk, owners) => {

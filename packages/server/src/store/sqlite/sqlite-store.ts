@@ -15,7 +15,10 @@ import {
   ACTIVE_STATUSES,
   claimableConditions,
   claimParams,
+  decodeOwnerColumns,
   leasedConditions,
+  ownerColumns,
+  ownerIdColumn,
   patchColumns,
   RUN_COLUMNS,
   RUN_JSON_COLUMNS,
@@ -73,18 +76,12 @@ function decodeRun(row: Row): RunRow {
   return run as unknown as RunRow;
 }
 
-/** Owner records of the ids in the JSON array bound second (one statement for any number). */
+/** Owner records of the (encoded) ids in the JSON array bound second (one statement for any number). */
 const SELECT_OWNERS =
   "SELECT id, kind, owner FROM run_owners WHERE run_pk = ? AND id IN (SELECT value FROM json_each(?))";
 
-/** `owner` is NULL for the parent agent (OwnerTag `false`). */
-function decodeOwner(row: Row): OwnerRecord {
-  return {
-    id: row.id as string,
-    kind: row.kind as OwnerRecord["kind"],
-    owner: typeof row.owner === "string" ? row.owner : false,
-  };
-}
+/** The JSON array of encoded ids bound to `SELECT_OWNERS`. */
+const ownerIdList = (ids: readonly string[]): string => JSON.stringify(ids.map(ownerIdColumn));
 
 function decodeApiKey(row: Row): ApiKeyRow {
   return { ...(row as unknown as ApiKeyRow), scopes: JSON.parse(row.scopes as string) };
@@ -115,6 +112,13 @@ const MAX_ROWS_PER_INSERT = 100;
 
 /** Most transactions one group commit carries. */
 const MAX_GROUP = 256;
+
+/**
+ * How long one group may run before it commits and lets the event loop turn (milliseconds; the
+ * transaction running when it elapses finishes first). Keeps event-loop delay bounded under a
+ * backlog of big batches, where 256 transactions could take far longer.
+ */
+const GROUP_BUDGET_MS = 10;
 
 interface PendingTransaction {
   fn: (tx: RunStoreTx) => Promise<unknown>;
@@ -218,7 +222,8 @@ export class SqliteStore implements RunStore {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        await this.runGroup(this.pending.splice(0, MAX_GROUP));
+        await this.runGroup();
+        // Timers, socket reads, SSE writes and heartbeats run here, between groups.
         if (this.pending.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
@@ -227,17 +232,25 @@ export class SqliteStore implements RunStore {
     }
   }
 
-  private async runGroup(group: PendingTransaction[]): Promise<void> {
+  /**
+   * One group: queued transactions (including ones queued meanwhile) until `MAX_GROUP` ran or
+   * `GROUP_BUDGET_MS` passed, then COMMIT. better-sqlite3 is synchronous, so a group holds the
+   * event loop from BEGIN to COMMIT: the budget is what keeps that short under any backlog.
+   */
+  private async runGroup(): Promise<void> {
     const db = this.writer;
     try {
       db.exec("BEGIN IMMEDIATE");
     } catch (error) {
-      for (const t of group) t.reject(storeError(error));
+      for (const t of this.pending.splice(0, MAX_GROUP)) t.reject(storeError(error));
       return;
     }
+    const started = performance.now();
     const done: { t: PendingTransaction; value: unknown }[] = [];
     const failed: { t: PendingTransaction; error: unknown }[] = [];
-    for (const [index, t] of group.entries()) {
+    for (let ran = 0; ran < MAX_GROUP && performance.now() - started < GROUP_BUDGET_MS; ran++) {
+      const t = this.pending.shift();
+      if (!t) break;
       db.exec("SAVEPOINT tx");
       try {
         this.txOps ??= this.createTx();
@@ -247,10 +260,9 @@ export class SqliteStore implements RunStore {
       } catch (error) {
         if (!db.inTransaction) {
           // SQLite rolled the whole transaction back (disk full, I/O error): nothing of this
-          // group is committed. Fail what ran; re-queue what did not run yet.
+          // group is committed. Fail what ran; what did not run yet stays queued.
           for (const ran of [...done, ...failed]) ran.t.reject(storeError(error));
           t.reject(storeError(error));
-          this.pending.unshift(...group.slice(index + 1));
           return;
         }
         db.exec("ROLLBACK TO tx");
@@ -262,7 +274,7 @@ export class SqliteStore implements RunStore {
       db.exec("COMMIT");
     } catch (error) {
       if (db.inTransaction) db.exec("ROLLBACK");
-      for (const t of group) t.reject(storeError(error));
+      for (const { t } of [...done, ...failed]) t.reject(storeError(error));
       return;
     }
     for (const { t, value } of done) t.resolve(value);
@@ -312,8 +324,8 @@ export class SqliteStore implements RunStore {
     const owners =
       ownerIds.length === 0
         ? []
-        : (this.readStatement(SELECT_OWNERS).all(row.pk, JSON.stringify(ownerIds)) as Row[]).map(
-            decodeOwner,
+        : (this.readStatement(SELECT_OWNERS).all(row.pk, ownerIdList(ownerIds)) as Row[]).map(
+            decodeOwnerColumns,
           );
     return { run: decodeRun(row), owners };
   }
@@ -533,10 +545,11 @@ export class SqliteStore implements RunStore {
       getOwners: async (runPk, ids) =>
         ids.length === 0
           ? []
-          : (selectOwners.all(runPk, JSON.stringify(ids)) as Row[]).map(decodeOwner),
+          : (selectOwners.all(runPk, ownerIdList(ids)) as Row[]).map(decodeOwnerColumns),
       putOwners: async (runPk, owners) => {
-        for (const { id, kind, owner } of owners) {
-          upsertOwner.run(runPk, id, kind, owner === false ? null : owner);
+        for (const record of owners) {
+          const { id, kind, owner } = ownerColumns(record);
+          upsertOwner.run(runPk, id, kind, owner);
         }
       },
       findToolCallResult: async (runPk, toolCallId) => {

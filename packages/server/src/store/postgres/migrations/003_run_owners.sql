@@ -4,13 +4,15 @@
 -- and an append looks up here just the ids its batch mentions (by (run_pk, id): a lookup does
 -- not know the kind in advance). Same table as the SQLite migration.
 --
--- owner: the opener's subagentRunId, or NULL for the parent agent ('' is a legal subagent id).
+-- id and owner are JSON text (store/columns.ts): the id as a JSON string, the owner as `false`
+-- (the parent agent) or the opener's subagentRunId as a JSON string. Ids come from event
+-- payloads, which may hold NUL, and JSON spells it \u0000 (PostgreSQL text cannot hold NUL).
 
 CREATE TABLE run_owners (
   run_pk  bigint NOT NULL REFERENCES runs (pk),
   id      text NOT NULL,
   kind    text NOT NULL CHECK (kind IN ('message', 'toolCall', 'activity', 'reasoning')),
-  owner   text,
+  owner   text NOT NULL,
   PRIMARY KEY (run_pk, id, kind)
 );
 
@@ -18,7 +20,7 @@ CREATE TABLE run_owners (
 -- holds none), then drop them from the state (rebuilt key by key: json, not jsonb, keeps the
 -- rest of the document as it is).
 INSERT INTO run_owners (run_pk, id, kind, owner)
-SELECT r.pk, o.key, k.kind, CASE json_typeof(o.value) WHEN 'string' THEN o.value #>> '{}' END
+SELECT r.pk, to_json(o.key)::text, k.kind, CASE json_typeof(o.value) WHEN 'string' THEN o.value::text ELSE 'false' END
   FROM runs r
  CROSS JOIN (VALUES ('message'), ('toolCall'), ('activity'), ('reasoning')) AS k (kind)
  CROSS JOIN LATERAL json_each(r.sequence_state -> 'owners' -> k.kind) AS o
