@@ -3,14 +3,14 @@
  * store (on PostgreSQL, a round trip per request). The secret is still compared on every request
  * (only rows are cached, never secrets). Revocation still takes effect at once:
  *
- * - the instance that revokes a key forgets it before answering;
+ * - the process that revokes a key forgets it before answering (the store tells it);
+ * - with SQLite, a commit by another process (the CLI) empties the cache: `externalCommits`;
  * - on PostgreSQL the revoking statement also sends a NOTIFY, which every instance's live feed
  *   hears (`forget`); while a feed is not listening (reconnecting), `suspend` turns caching off,
  *   since a revocation could go unheard;
  * - a lookup that started before a revocation cannot cache what it read (the generation check).
  *
- * Only a revocation made outside every server (the CLI against a SQLite file a server is using)
- * waits for the entry to expire: `TTL_MS`.
+ * On PostgreSQL "at once" means as soon as the NOTIFY arrives (milliseconds after the commit).
  */
 import type { ApiKeyRow } from "../store/types.ts";
 
@@ -30,11 +30,26 @@ export class ApiKeyCache {
   /** Bumped by every forget/suspend: a lookup that straddles one does not cache its result. */
   #generation = 0;
   #suspended = false;
+  /** `externalCommits()` as of the entries cached. */
+  #epoch: number;
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly externalCommits: () => number = () => 0,
+  ) {
+    this.#epoch = externalCommits();
+  }
 
   /** The cached row for `prefix`, if still fresh. */
   get(prefix: string): ApiKeyRow | undefined {
+    const epoch = this.externalCommits();
+    if (epoch !== this.#epoch) {
+      // Another process committed (it may have revoked a key): trust nothing cached before.
+      this.#epoch = epoch;
+      this.#generation++;
+      this.#entries.clear();
+      return undefined;
+    }
     const entry = this.#entries.get(prefix);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.clock()) {

@@ -34,14 +34,17 @@ export class Authenticator {
   /** When this process last recorded a use, per key id (so a burst writes once). */
   private readonly touchedAt = new Map<string, number>();
   private readonly pendingTouches = new Set<Promise<void>>();
-  /** Verified keys; told of revocations by the revoke route and (PostgreSQL) the live feed. */
-  readonly apiKeys = new ApiKeyCache();
+  /** Verified keys; told of revocations by the store and (PostgreSQL) the live feed. */
+  readonly apiKeys: ApiKeyCache;
 
   constructor(
     private readonly store: RunStore,
     private readonly tokens: ServerTokens,
     private readonly userJwts?: UserJwts,
-  ) {}
+  ) {
+    this.apiKeys = new ApiKeyCache(Date.now, () => store.externalCommits());
+    store.onApiKeyRevoked((keyId) => this.apiKeys.forget(keyId));
+  }
 
   async authenticate(headers: CredentialHeaders): Promise<AuthContext> {
     const apiKeyHeader = headers["x-api-key"]?.trim();

@@ -181,7 +181,7 @@ export async function buildApp(
   eventRoutes(typed, deps.ledger);
   streamRoutes(typed, deps.ledger, deps.live);
   inspectorRoutes(typed);
-  apiKeyRoutes(typed, deps.ledger, deps.authenticator.apiKeys);
+  apiKeyRoutes(typed, deps.ledger);
   tokenRoutes(typed, {
     ledger: deps.ledger,
     tokens: deps.tokens,

@@ -303,6 +303,15 @@ export interface RunStore {
   getApiKeyByPrefix(prefix: string): Promise<ApiKeyRow | undefined>;
   listApiKeys(projectId: string): Promise<ApiKeyRow[]>;
   revokeApiKey(projectId: string, id: string, at: string): Promise<boolean>;
+  /** Tells `listener` the id of each API key revoked through this store, once committed. */
+  onApiKeyRevoked(listener: (keyId: string) => void): void;
+  /**
+   * A value that changes when another process may have committed to the database since it was
+   * last read (SQLite: the writer connection's `PRAGMA data_version`, which moves only for
+   * commits by other connections, e.g. the CLI). Caches of this process compare it. PostgreSQL:
+   * always 0, other processes' changes arrive by LISTEN/NOTIFY instead.
+   */
+  externalCommits(): number;
   touchApiKey(id: string, at: string): Promise<void>;
   /** A server-wide secret (generated once, kept in the database) used to sign cursors and tokens. */
   getOrCreateSecret(name: string, create: () => string): Promise<string>;

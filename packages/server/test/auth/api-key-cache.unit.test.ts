@@ -58,3 +58,18 @@ test("revoked rows are never cached, and nothing is cached while suspended", () 
   cache.set(row(), cache.ticket());
   assert.ok(cache.get("abc"));
 });
+
+test("a commit by another process (SQLite data_version) empties the cache", () => {
+  let external = 1;
+  const cache = new ApiKeyCache(Date.now, () => external);
+  assert.equal(cache.get("abc"), undefined);
+  cache.set(row(), cache.ticket());
+  assert.ok(cache.get("abc"));
+  external = 2; // e.g. `runline keys revoke` on the same file
+  assert.equal(cache.get("abc"), undefined);
+  const ticket = cache.ticket();
+  external = 3;
+  assert.equal(cache.get("def"), undefined);
+  cache.set(row(), ticket);
+  assert.equal(cache.get("abc"), undefined, "a lookup that straddled it caches nothing");
+});

@@ -1,7 +1,6 @@
 /** API key management (contract §2): create, list, revoke — scope `admin`, caller's project only. */
 import { z } from "zod";
 import { createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key-admin.ts";
-import type { ApiKeyCache } from "../../auth/api-key-cache.ts";
 import {
   ApiKeyParams,
   ApiKeySchema,
@@ -11,7 +10,7 @@ import {
 import type { LedgerContext } from "../../ledger/context.ts";
 import type { TypedApp } from "../app.ts";
 
-export function apiKeyRoutes(app: TypedApp, ledger: LedgerContext, cache: ApiKeyCache): void {
+export function apiKeyRoutes(app: TypedApp, ledger: LedgerContext): void {
   app.post(
     "/api-keys",
     {
@@ -63,8 +62,6 @@ export function apiKeyRoutes(app: TypedApp, ledger: LedgerContext, cache: ApiKey
     },
     async (request, reply) => {
       await revokeApiKey(ledger.store, request.auth.projectId, request.params.id, ledger.now());
-      // This instance stops trusting the key before answering; others hear it (PostgreSQL feed).
-      cache.forget(request.params.id);
       return reply.code(204).send(null);
     },
   );

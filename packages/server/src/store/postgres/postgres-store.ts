@@ -357,6 +357,7 @@ export class PostgresStore implements RunStore {
   /** Connection settings for the dedicated migration connection (no statement timeout). */
   private readonly migrationConfig: pg.ClientConfig;
   private closing: Promise<void> | undefined;
+  private readonly revocationListeners: ((keyId: string) => void)[] = [];
 
   constructor(options: PostgresStoreOptions) {
     const base: pg.ClientConfig = {
@@ -645,7 +646,17 @@ export class PostgresStore implements RunStore {
        SELECT pg_notify($4, id) FROM revoked`,
       [at, projectId, id, API_KEY_REVOCATIONS_CHANNEL],
     );
-    return rows.length > 0;
+    const revoked = rows.length > 0;
+    if (revoked) for (const listener of this.revocationListeners) listener(id);
+    return revoked;
+  }
+
+  onApiKeyRevoked(listener: (keyId: string) => void): void {
+    this.revocationListeners.push(listener);
+  }
+
+  externalCommits(): number {
+    return 0;
   }
 
   async touchApiKey(id: string, at: string): Promise<void> {

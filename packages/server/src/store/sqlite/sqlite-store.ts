@@ -149,6 +149,7 @@ export class SqliteStore implements RunStore {
   private drained: Promise<void> = Promise.resolve();
   private readonly updateStatements = new Map<string, Database.Statement>();
   private txOps: RunStoreTx | undefined;
+  private readonly revocationListeners: ((keyId: string) => void)[] = [];
 
   constructor(private readonly options: SqliteStoreOptions) {
     mkdirSync(join(options.file, ".."), { recursive: true });
@@ -390,7 +391,7 @@ export class SqliteStore implements RunStore {
   }
 
   async revokeApiKey(projectId: string, id: string, at: string): Promise<boolean> {
-    return this.transaction(async () => {
+    const revoked = await this.transaction(async () => {
       const result = this.writer
         .prepare(
           "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE project_id = ? AND id = ?",
@@ -398,6 +399,16 @@ export class SqliteStore implements RunStore {
         .run(at, projectId, id);
       return result.changes > 0;
     });
+    if (revoked) for (const listener of this.revocationListeners) listener(id);
+    return revoked;
+  }
+
+  onApiKeyRevoked(listener: (keyId: string) => void): void {
+    this.revocationListeners.push(listener);
+  }
+
+  externalCommits(): number {
+    return this.writer.pragma("data_version", { simple: true }) as number;
   }
 
   async touchApiKey(id: string, at: string): Promise<void> {
