@@ -24,6 +24,8 @@ export interface RunlineServer {
   store: RunStore;
   ledger: LedgerContext;
   tokens: ServerTokens;
+  /** Who callers are (its API-key cache hears revocations). */
+  authenticator: Authenticator;
   /** Called after every commit that changed a run (the live hub and worker wake-ups listen). */
   onCommitted(listener: (run: RunRow) => void): void;
   /** Live following: the hub, the open SSE streams and (PostgreSQL) the cross-instance feed. */
@@ -87,11 +89,17 @@ export async function createServer(
     claimWakeups.notify(signal);
     live.feed?.publishClaim(signal);
   });
+  const authenticator = new Authenticator(store, tokens, new UserJwts(config.jwt));
+  // Cached API keys: revocations from any instance arrive through the feed; while it cannot
+  // hear them (reconnecting), nothing is cached.
+  live.feed?.on("apiKeyRevoked", (keyId) => authenticator.apiKeys.forget(keyId));
+  live.feed?.on("lost", () => authenticator.apiKeys.suspend());
+  live.feed?.on("restored", () => authenticator.apiKeys.resume());
   const app = await buildApp(
     {
       config,
       ledger,
-      authenticator: new Authenticator(store, tokens, new UserJwts(config.jwt)),
+      authenticator,
       tokens,
       metrics,
       live,
@@ -106,6 +114,7 @@ export async function createServer(
     store,
     ledger,
     tokens,
+    authenticator,
     live,
     claimWakeups,
     onCommitted: (listener) => {

@@ -3,7 +3,8 @@
  * the HTTP layer then checks the route's scope (`authorize.ts`). Credential kinds:
  *
  * - API keys `vf_<prefix>_<secret>` (Bearer or `X-API-Key`): found by prefix, secret compared
- *   by hash in constant time, looked up on every request (so revocation is immediate);
+ *   by hash in constant time on every request; the key's row is cached briefly, with
+ *   revocation still immediate (`api-key-cache.ts`);
  * - tokens the server issued itself (run event-writer and worker tokens): JWTs with a
  *   `tokenUse` claim, verified only by `ServerTokens`;
  * - user JWTs from the identity provider: every other JWT, verified only by `UserJwts`.
@@ -15,6 +16,7 @@
 import { decodeJwt } from "jose";
 import { Problems } from "../errors.ts";
 import type { ApiKeyRow, RunStore } from "../store/types.ts";
+import { ApiKeyCache } from "./api-key-cache.ts";
 import { parseApiKey, secretMatches } from "./api-keys.ts";
 import { type AuthContext, knownScopes } from "./auth-context.ts";
 import type { ServerTokens } from "./server-tokens.ts";
@@ -32,12 +34,17 @@ export class Authenticator {
   /** When this process last recorded a use, per key id (so a burst writes once). */
   private readonly touchedAt = new Map<string, number>();
   private readonly pendingTouches = new Set<Promise<void>>();
+  /** Verified keys; told of revocations by the store and (PostgreSQL) the live feed. */
+  readonly apiKeys: ApiKeyCache;
 
   constructor(
     private readonly store: RunStore,
     private readonly tokens: ServerTokens,
     private readonly userJwts?: UserJwts,
-  ) {}
+  ) {
+    this.apiKeys = new ApiKeyCache(Date.now, () => store.externalCommits());
+    store.onApiKeyRevoked((keyId) => this.apiKeys.forget(keyId));
+  }
 
   async authenticate(headers: CredentialHeaders): Promise<AuthContext> {
     const apiKeyHeader = headers["x-api-key"]?.trim();
@@ -87,7 +94,7 @@ export class Authenticator {
   private async fromApiKey(key: string): Promise<AuthContext> {
     const parsed = parseApiKey(key);
     if (!parsed) throw Problems.unauthenticated("The credential is not a valid API key or token");
-    const row = await this.store.getApiKeyByPrefix(parsed.prefix);
+    const row = this.apiKeys.get(parsed.prefix) ?? (await this.lookUpApiKey(parsed.prefix));
     if (!row || row.revoked_at !== null || !secretMatches(parsed.secret, row.secret_hash)) {
       throw Problems.unauthenticated("The API key is unknown or revoked");
     }
@@ -98,6 +105,13 @@ export class Authenticator {
       scopes: knownScopes(row.scopes),
       principal: { kind: "api_key", keyId: row.id },
     };
+  }
+
+  private async lookUpApiKey(prefix: string): Promise<ApiKeyRow | undefined> {
+    const ticket = this.apiKeys.ticket();
+    const row = await this.store.getApiKeyByPrefix(prefix);
+    if (row) this.apiKeys.set(row, ticket);
+    return row;
   }
 
   /**

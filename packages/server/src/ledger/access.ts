@@ -1,5 +1,6 @@
 /** Finding a run for a caller, and the write fences (writer tokens, worker leases). */
 import type { AuthContext } from "../auth/auth-context.ts";
+import type { OwnerRecord } from "../domain/agui/sequence.ts";
 import { Problems } from "../errors.ts";
 import type { RunRow, RunStore, RunStoreTx } from "../store/types.ts";
 
@@ -26,6 +27,17 @@ export async function findRun(
   address: RunAddress,
 ): Promise<RunRow> {
   return visible(await store.getRun(auth.projectId, address.runId), address);
+}
+
+/** `findRun`, with the run's owner records of `ownerIds` read in the same go (appends). */
+export async function findRunForAppend(
+  store: RunStore,
+  auth: AuthContext,
+  address: RunAddress,
+  ownerIds: readonly string[],
+): Promise<{ run: RunRow; owners: OwnerRecord[] }> {
+  const found = await store.getRunForAppend(auth.projectId, address.runId, ownerIds);
+  return { run: visible(found?.run, address), owners: found?.owners ?? [] };
 }
 
 /** Reads and locks a run of the caller's project inside a transaction; 404 for anything else. */

@@ -2,15 +2,29 @@
  * Append caller events to a run's log (contract §4.3), in the contract's order:
  * 1 shape → 2 run state → 3 cursors (with the committed-retry rule) → 4 AG-UI sequence →
  * 5 store atomically. Nothing is acknowledged before the transaction commits.
+ *
+ * The common case reads the run once and writes with a compare-and-set (`RunStore.appendToRun`:
+ * on PostgreSQL one read and one statement). Two cases take the run's lock in a transaction
+ * instead: a batch whose cursor expectation differs from the run's cursor (a retry, whose
+ * committed prefix must be read from the log, or a conflict), and an append that lost the
+ * compare-and-set race `MAX_OPTIMISTIC_ATTEMPTS` times in a row (so a busy run cannot starve it).
  */
 import type { AuthContext } from "../auth/auth-context.ts";
+import { mentionedIds, type OwnerRecord } from "../domain/agui/sequence.ts";
+import type { AguiEvent } from "../domain/agui/types.ts";
 import { type NormalisedEvent, normaliseBatch } from "../domain/agui/validate.ts";
 import { canonicalJson } from "../domain/canonical-json.ts";
 import { isTerminal } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
 import type { LogPosition, RunRow, RunStoreTx } from "../store/types.ts";
-import { assertMayWrite, findRun, lockRun, type RunAddress } from "./access.ts";
-import { commitEvents, type PendingEvent, startIfNeeded } from "./commit-events.ts";
+import { assertMayWrite, findRunForAppend, lockRun, type RunAddress } from "./access.ts";
+import {
+  ownersFor,
+  type PendingEvent,
+  type PreparedCommit,
+  prepareCommit,
+  startIfNeeded,
+} from "./commit-events.ts";
 import type { LedgerContext } from "./context.ts";
 
 export interface AppendInput {
@@ -25,49 +39,134 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/** Compare-and-set races an append may lose in a row before it takes the run's lock. */
+const MAX_OPTIMISTIC_ATTEMPTS = 4;
+
 export async function appendEvents(
   ctx: LedgerContext,
   auth: AuthContext,
   address: RunAddress,
   input: AppendInput,
 ): Promise<AppendResult> {
-  // Step 1 runs before taking the write lock: it needs only the run's (immutable) identity.
-  const known = await findRun(ctx.store, auth, address);
-  const batch = normaliseBatch(input.events, {
-    conversationId: known.conversation_id,
-    runId: known.run_id,
-  });
+  // The owner records the batch needs are read together with the run, so their ids come from
+  // the raw events: normalising changes no id field (it fills RUN_STARTED's thread/run ids).
+  // The server's own RUN_STARTED, written before a first batch, needs none: a run that has
+  // not started has no owner records yet.
+  const ownerIds = mentionedIds(input.events.filter(isObject));
+  let batch: NormalisedEvent[] | undefined;
+  for (let attempt = 1; attempt <= MAX_OPTIMISTIC_ATTEMPTS; attempt += 1) {
+    const { run, owners } = await findRunForAppend(ctx.store, auth, address, ownerIds);
+    // Step 1 needs only the run's (immutable) identity: done once.
+    batch ??= normaliseBatch(input.events, {
+      conversationId: run.conversation_id,
+      runId: run.run_id,
+    });
+    const now = ctx.now();
+    checkRunState(auth, run, now);
+    if (!cursorsMatch(run, input)) break;
+    if (batch.length === 0) return { run, appendedCount: 0, duplicate: true };
+    const decided = decide(run, owners, batch, 0, now);
+    const written = await ctx.store.appendToRun({
+      runPk: run.pk,
+      expected: run,
+      patch: decided.commit.patch,
+      events: decided.commit.rows,
+      owners: decided.commit.owners,
+    });
+    if (written) {
+      ctx.committed(decided.commit.run);
+      return { run: decided.commit.run, appendedCount: decided.appendedCount, duplicate: false };
+    }
+  }
+  return appendLocked(ctx, auth, address, input, batch);
+}
 
+/** The same append inside a transaction holding the run's lock. */
+async function appendLocked(
+  ctx: LedgerContext,
+  auth: AuthContext,
+  address: RunAddress,
+  input: AppendInput,
+  normalised: NormalisedEvent[] | undefined,
+): Promise<AppendResult> {
   const outcome = await ctx.store.transaction(async (tx) => {
     const run = await lockRun(tx, auth, address);
+    const batch =
+      normalised ??
+      normaliseBatch(input.events, { conversationId: run.conversation_id, runId: run.run_id });
     const now = ctx.now();
-    assertMayWrite(auth, run, now);
-    if (isTerminal(run.status)) throw Problems.runNotAppendable();
-    if (run.status === "waiting_for_tool") throw Problems.runWaitingForTool();
-
+    checkRunState(auth, run, now);
     const skip = await committedPrefix(tx, run, batch, input);
-    const fresh = batch.slice(skip);
-    if (fresh.length === 0) return { run, appendedCount: 0, duplicate: true };
-
-    // A pending run becomes running with its first append; RUN_STARTED is written by the
-    // server unless the batch brings its own.
-    const start = fresh[0]?.event.type === "RUN_STARTED" ? [] : startIfNeeded(run, now).events;
-    const pending: PendingEvent[] = [
-      ...start,
-      ...fresh.map((e) => ({ event: e.event, json: e.json, external: true })),
-    ];
-    const patch = {
-      started_at: run.started_at ?? now,
-      ...(run.status === "pending" && { status: "running" as const }),
-    };
-    const updated = await commitEvents(tx, run, pending, patch, now, (index, message) => {
-      const batchIndex = index - start.length + skip;
-      return Problems.invalidEvent(batchIndex, `Event at index ${batchIndex}: ${message}`);
-    });
-    return { run: updated, appendedCount: fresh.length, duplicate: false };
+    if (skip === batch.length) return { run, appendedCount: 0, duplicate: true };
+    const pending = pendingEvents(run, batch, skip, now);
+    const decided = decide(run, await ownersFor(tx, run, pending), batch, skip, now);
+    const { commit } = decided;
+    if (commit.rows.length > 0) await tx.insertEvents(run.pk, commit.rows);
+    if (commit.owners.length > 0) await tx.putOwners(run.pk, commit.owners);
+    await tx.updateRun(run.pk, commit.patch);
+    return { run: commit.run, appendedCount: decided.appendedCount, duplicate: false };
   });
   if (!outcome.duplicate) ctx.committed(outcome.run);
   return outcome;
+}
+
+function isObject(value: unknown): value is AguiEvent {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Step 2: the caller may write, and the run can take events. */
+function checkRunState(auth: AuthContext, run: RunRow, now: string): void {
+  assertMayWrite(auth, run, now);
+  if (isTerminal(run.status)) throw Problems.runNotAppendable();
+  if (run.status === "waiting_for_tool") throw Problems.runWaitingForTool();
+}
+
+/** Every cursor expectation given equals the run's cursor (nothing of the batch committed). */
+function cursorsMatch(run: RunRow, input: AppendInput): boolean {
+  const expectedId = input.expected_previous_event_id;
+  const expectedSeq = input.expected_previous_external_event_sequence;
+  return (
+    (expectedId === undefined || expectedId === null || expectedId === run.latest_event_id) &&
+    (expectedSeq === undefined ||
+      expectedSeq === null ||
+      expectedSeq === run.latest_external_event_sequence)
+  );
+}
+
+/**
+ * A pending run becomes running with its first append; RUN_STARTED is written by the server
+ * unless the batch brings its own.
+ */
+function pendingEvents(
+  run: RunRow,
+  batch: readonly NormalisedEvent[],
+  skip: number,
+  now: string,
+): PendingEvent[] {
+  const fresh = batch.slice(skip);
+  const start = fresh[0]?.event.type === "RUN_STARTED" ? [] : startIfNeeded(run, now).events;
+  return [...start, ...fresh.map((e) => ({ event: e.event, json: e.json, external: true }))];
+}
+
+/** Steps 4 and the write's content: batch[skip…] after the server's RUN_STARTED if needed. */
+function decide(
+  run: RunRow,
+  owners: readonly OwnerRecord[],
+  batch: readonly NormalisedEvent[],
+  skip: number,
+  now: string,
+): { commit: PreparedCommit; appendedCount: number } {
+  const pending = pendingEvents(run, batch, skip, now);
+  const serverWritten = pending.length - (batch.length - skip);
+  const patch = {
+    started_at: run.started_at ?? now,
+    ...(run.status === "pending" && { status: "running" as const }),
+  };
+  const commit = prepareCommit(run, owners, pending, patch, now, (index, message) => {
+    const batchIndex = index - serverWritten + skip;
+    return Problems.invalidEvent(batchIndex, `Event at index ${batchIndex}: ${message}`);
+  });
+  return { commit, appendedCount: batch.length - skip };
 }
 
 /**

@@ -4,7 +4,12 @@
  * Every operation that writes events (append, complete, cancel, wait, tool result, create
  * with `initial_status: "running"`, worker claims) goes through here.
  */
-import { advanceSequence, hasRunStarted } from "../domain/agui/sequence.ts";
+import {
+  advanceSequence,
+  hasRunStarted,
+  mentionedIds,
+  type OwnerRecord,
+} from "../domain/agui/sequence.ts";
 import type { AguiEvent } from "../domain/agui/types.ts";
 import type { ProblemError } from "../errors.ts";
 import type { NewEvent, RunPatch, RunRow, RunStoreTx } from "../store/types.ts";
@@ -39,22 +44,33 @@ export function startIfNeeded(
   };
 }
 
+/** An append decided: the rows, owner records and run patch to write, and the run after it. */
+export interface PreparedCommit {
+  rows: NewEvent[];
+  owners: OwnerRecord[];
+  /** `patch` plus the new cursors and sequence state. */
+  patch: RunPatch;
+  run: RunRow;
+}
+
 /**
- * Appends `events` to `run`'s log and applies `patch`; returns the run as it now is.
+ * Decides an append without writing: gives the events ids and checks they keep the log a valid
+ * AG-UI stream. `owners` must hold the run's owner records of `mentionedIds` of the events.
  * `invalid(index, message)` builds the error for an event that would break the AG-UI
  * sequence; without it such a break is a server bug.
  */
-export async function commitEvents(
-  tx: RunStoreTx,
+export function prepareCommit(
   run: RunRow,
+  owners: readonly OwnerRecord[],
   events: readonly PendingEvent[],
   patch: RunPatch,
   now: string,
   invalid?: (index: number, message: string) => ProblemError,
-): Promise<RunRow> {
+): PreparedCommit {
   const advanced = advanceSequence(
     run.sequence_state,
     events.map((e) => e.event),
+    owners,
   );
   if (!advanced.ok) {
     if (invalid) throw invalid(advanced.index, advanced.message);
@@ -76,7 +92,34 @@ export async function commitEvents(
     latest_external_event_sequence: externalSeq,
     sequence_state: advanced.state,
   };
-  if (rows.length > 0) await tx.insertEvents(run.pk, rows);
-  await tx.updateRun(run.pk, fullPatch);
-  return { ...run, ...fullPatch };
+  return { rows, owners: advanced.owners, patch: fullPatch, run: { ...run, ...fullPatch } };
+}
+
+/** The owner records `events` need, read inside `tx`. */
+export function ownersFor(
+  tx: RunStoreTx,
+  run: RunRow,
+  events: readonly PendingEvent[],
+): Promise<OwnerRecord[]> {
+  return tx.getOwners(run.pk, mentionedIds(events.map((e) => e.event)));
+}
+
+/**
+ * Appends `events` to `run`'s log and applies `patch` inside the caller's transaction (which
+ * holds the run locked); returns the run as it now is. `invalid` as for `prepareCommit`.
+ */
+export async function commitEvents(
+  tx: RunStoreTx,
+  run: RunRow,
+  events: readonly PendingEvent[],
+  patch: RunPatch,
+  now: string,
+  invalid?: (index: number, message: string) => ProblemError,
+): Promise<RunRow> {
+  const owners = await ownersFor(tx, run, events);
+  const commit = prepareCommit(run, owners, events, patch, now, invalid);
+  if (commit.rows.length > 0) await tx.insertEvents(run.pk, commit.rows);
+  if (commit.owners.length > 0) await tx.putOwners(run.pk, commit.owners);
+  await tx.updateRun(run.pk, commit.patch);
+  return commit.run;
 }

@@ -7,7 +7,7 @@
 
 import type { CompleteRunRequest } from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
-import { closingEvents } from "../domain/agui/sequence.ts";
+import { closingEvents, openStreamIds } from "../domain/agui/sequence.ts";
 import { isTerminal, type TerminalStatus } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
 import type { RunRow, RunStoreTx } from "../store/types.ts";
@@ -99,7 +99,10 @@ export async function finish(
       : runErrorEvent(message ?? "Run failed", ending.errorCode ?? null);
   const events = [
     ...start.events,
-    ...closingEvents(run.sequence_state).map(serverEvent),
+    ...closingEvents(
+      run.sequence_state,
+      await tx.getOwners(run.pk, openStreamIds(run.sequence_state)),
+    ).map(serverEvent),
     serverEvent(terminal),
   ];
   return commitEvents(

@@ -12,6 +12,10 @@
  *   subscribers, announced to the hub — and the same catch-up runs every `recheckMs` as a safety
  *   net for notifications that were never sent (a process that died between commit and NOTIFY).
  *
+ * API keys: the store's revoke statement NOTIFYs `runline_api_keys` with the key id; the listener
+ * turns it into an `apiKeyRevoked` event (the authenticator's key cache forgets the key; while
+ * the connection is lost, `lost` … `restored`, that cache is suspended).
+ *
  * Claims: a commit that makes a run claimable is also announced on `runline_claims`, and the
  * listener turns it into a `claim` event, so long-polling claims on every instance wake at once.
  *
@@ -20,6 +24,7 @@
  */
 import { EventEmitter } from "node:events";
 import pg from "pg";
+import { API_KEY_REVOCATIONS_CHANNEL } from "../store/postgres/postgres-store.ts";
 import type { RunRow } from "../store/types.ts";
 import type { ClaimSignal } from "../workers/wakeups.ts";
 import type { LiveHub } from "./hub.ts";
@@ -79,10 +84,16 @@ export function parseClaimSignal(payload: string | undefined): ClaimSignal | und
 }
 
 /**
- * Emits `lost` when the LISTEN connection drops, `restored` once it is back and caught up, and
- * `claim` when another instance committed a run that workers can claim.
+ * Emits `lost` when the LISTEN connection drops, `restored` once it is back and caught up,
+ * `claim` when another instance committed a run that workers can claim, and `apiKeyRevoked`
+ * (key id) when any process revoked an API key.
  */
-export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: [ClaimSignal] }> {
+export class PostgresFeed extends EventEmitter<{
+  lost: [];
+  restored: [];
+  claim: [ClaimSignal];
+  apiKeyRevoked: [string];
+}> {
   readonly #o: PostgresFeedOptions;
   readonly #pool: pg.Pool;
   /** Backend pids of our own publishing connections: their notifications are ours. */
@@ -218,6 +229,11 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: 
     client.on("error", onLost);
     client.on("end", () => onLost());
     client.on("notification", (message) => {
+      // Revocations come from the store's connections (any process): never skipped as ours.
+      if (message.channel === API_KEY_REVOCATIONS_CHANNEL) {
+        if (message.payload) this.emit("apiKeyRevoked", message.payload);
+        return;
+      }
       if (this.#ownPids.has(message.processId)) return;
       if (message.channel === CLAIMS_CHANNEL) {
         const signal = parseClaimSignal(message.payload);
@@ -231,7 +247,9 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: 
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${NOTIFY_CHANNEL}; LISTEN ${CLAIMS_CHANNEL}`);
+      await client.query(
+        `LISTEN ${NOTIFY_CHANNEL}; LISTEN ${CLAIMS_CHANNEL}; LISTEN ${API_KEY_REVOCATIONS_CHANNEL}`,
+      );
     } catch (error) {
       lost = true;
       client.removeAllListeners();

@@ -65,6 +65,13 @@ export interface RunStreamOptions {
 
 type Mode = "catching_up" | "live" | "ended";
 
+/**
+ * Most characters of catch-up frames joined into one socket write: enough to turn
+ * hundreds of small events into one write, small enough that a write of big events still
+ * leaves the socket room to report back-pressure (and to drain) event by event.
+ */
+const BATCH_CHARS = 64 * 1024;
+
 /** Heartbeats without a single drain after which a blocked reader counts as lagging. */
 const STALLED_HEARTBEATS = 2;
 
@@ -85,6 +92,14 @@ export class RunStream {
   #unsubscribe: (() => void) | undefined;
   /** Set when the terminal event has been queued: the stream ends once it is written. */
   #terminalQueued = false;
+  /**
+   * While a catch-up page is being accepted: its frames not yet written, joined into one socket
+   * write per `BATCH_CHARS` (rather than one per event). `#endAfterBatch`: the terminal event
+   * is among them, so the stream ends once they are written.
+   */
+  #batch: string[] | undefined;
+  #batchChars = 0;
+  #endAfterBatch = false;
 
   constructor(options: RunStreamOptions) {
     this.#o = options;
@@ -166,7 +181,8 @@ export class RunStream {
             `run ${this.#o.runPk}: log read after ${this.#lastQueued} began at ${first.event_id}`,
           );
         }
-        for (const row of rows) this.#accept(row);
+        this.#acceptPage(rows);
+        if (this.ended) return;
         if (this.#terminalQueued || rows.length === this.#pageSize || this.#blocked) continue;
         // Everything committed before that read is queued. Continue with what the hub sent.
         if (this.#takePending()) {
@@ -235,6 +251,30 @@ export class RunStream {
 
   // ── writing ────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Accepts a page read from the log, writing its frames in chunks of up to `BATCH_CHARS`
+   * (once the socket pushes back, the rest of the page queues as usual).
+   */
+  #acceptPage(rows: readonly StoredEvent[]): void {
+    this.#batch = [];
+    this.#batchChars = 0;
+    try {
+      for (const row of rows) this.#accept(row);
+    } finally {
+      this.#flushBatch();
+      this.#batch = undefined;
+    }
+    if (this.#endAfterBatch) this.end("finished");
+  }
+
+  #flushBatch(): void {
+    const batch = this.#batch;
+    if (!batch || batch.length === 0) return;
+    this.#batch = [];
+    this.#batchChars = 0;
+    this.#writeRaw(batch.length === 1 ? batch[0]! : batch.join(""));
+  }
+
   /** Takes the next event (id `lastQueued + 1`): writes it, or queues it behind a full socket. */
   #accept(row: StoredEvent): boolean {
     if (this.ended || this.#terminalQueued) return false;
@@ -247,6 +287,15 @@ export class RunStream {
   }
 
   #writeEvent(row: StoredEvent): void {
+    if (this.#batch) {
+      const frame = eventFrame(row);
+      this.#batch.push(frame);
+      this.#batchChars += frame.length;
+      this.#o.onDelivered?.();
+      if (isTerminal(row)) this.#endAfterBatch = true;
+      else if (this.#batchChars >= BATCH_CHARS) this.#flushBatch();
+      return;
+    }
     this.#writeRaw(eventFrame(row));
     this.#o.onDelivered?.();
     if (isTerminal(row)) this.end("finished");

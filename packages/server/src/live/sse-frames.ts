@@ -16,13 +16,23 @@ export const PING_FRAME = ": ping\n\n";
 
 const TERMINAL_TYPES: ReadonlySet<string> = new Set(["RUN_FINISHED", "RUN_ERROR"]);
 
+/** Event names by type: there are a few dozen types, and replays ask for every event's. */
+const names = new Map<string, string>();
+/** Bound on the memo (types are client-chosen only within the schemas; this is a safety net). */
+const MAX_NAMES = 1000;
+
 /** `TEXT_MESSAGE_CONTENT` → `TextMessageContent`. */
 export function eventName(type: string): string {
-  return type
-    .split("_")
-    .filter((word) => word.length > 0)
-    .map((word) => word[0]!.toUpperCase() + word.slice(1).toLowerCase())
-    .join("");
+  let name = names.get(type);
+  if (name === undefined) {
+    name = type
+      .split("_")
+      .filter((word) => word.length > 0)
+      .map((word) => word[0]!.toUpperCase() + word.slice(1).toLowerCase())
+      .join("");
+    if (names.size < MAX_NAMES) names.set(type, name);
+  }
+  return name;
 }
 
 /** Whether an event ends its run (the stream closes right after sending it). */
@@ -33,13 +43,14 @@ export function isTerminal(event: StoredEvent): boolean {
 const frames = new WeakMap<StoredEvent, string>();
 
 /**
- * `id: <event_id>\nevent: <Name>\ndata: <json>\n\n`. JSON.stringify escapes every CR and LF
- * inside strings, so the data always fits on one line.
+ * `id: <event_id>\nevent: <Name>\ndata: <json>\n\n`, with the event's JSON as stored (no parse,
+ * no re-serialisation). It was written by JSON.stringify, which escapes every CR and LF inside
+ * strings, so the data always fits on one line.
  */
 export function eventFrame(event: StoredEvent): string {
   let frame = frames.get(event);
   if (frame === undefined) {
-    frame = `id: ${event.event_id}\nevent: ${eventName(event.event_type)}\ndata: ${JSON.stringify(event.event)}\n\n`;
+    frame = `id: ${event.event_id}\nevent: ${eventName(event.event_type)}\ndata: ${event.json}\n\n`;
     frames.set(event, frame);
   }
   return frame;

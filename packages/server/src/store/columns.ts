@@ -2,6 +2,7 @@
  * Column lists shared by both stores, so a new run field is added in one place
  * (plus a numbered migration for each store).
  */
+import type { OwnerRecord } from "../domain/agui/sequence.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -158,3 +159,27 @@ export const claimParams = (query: ClaimQuery): unknown[] => [
   query.worker_key,
   query.now,
 ];
+
+/**
+ * `run_owners` keeps ids and owners as JSON text (`"m1"`; `false` for the parent agent, else
+ * `"<subagentRunId>"`): they come from event payloads, where NUL is allowed, and PostgreSQL text
+ * cannot hold NUL — JSON spells it `\u0000` (and keeps lone surrogates apart). Lookups encode
+ * the ids they look for the same way.
+ */
+export const ownerIdColumn = (id: string): string => JSON.stringify(id);
+
+export function ownerColumns(record: OwnerRecord): { id: string; kind: string; owner: string } {
+  return {
+    id: ownerIdColumn(record.id),
+    kind: record.kind,
+    owner: JSON.stringify(record.owner),
+  };
+}
+
+export function decodeOwnerColumns(row: Record<string, unknown>): OwnerRecord {
+  return {
+    id: JSON.parse(row.id as string) as string,
+    kind: row.kind as OwnerRecord["kind"],
+    owner: JSON.parse(row.owner as string) as OwnerRecord["owner"],
+  };
+}

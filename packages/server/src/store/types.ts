@@ -7,7 +7,7 @@
  * what to write. A transaction sees its own writes; reads outside one see only committed data
  * and never block writers.
  */
-import type { SequenceState } from "../domain/agui/sequence.ts";
+import type { OwnerRecord, SequenceState } from "../domain/agui/sequence.ts";
 import type { AguiEvent } from "../domain/agui/types.ts";
 
 export type RunStatus =
@@ -60,7 +60,10 @@ export interface RunRow {
   metadata: JsonObject | null;
   /** The request that created the run (handed to workers). */
   request_snapshot: JsonObject;
-  /** Open messages/tool calls/steps, so appends can be checked without replaying the log. */
+  /**
+   * Open messages/tool calls/steps, so appends can be checked without replaying the log. The
+   * owners of ids live in `run_owners` (see `getOwners`), so this stays small however long the run.
+   */
   sequence_state: SequenceState;
   lease_owner: string | null;
   lease_expires_at: string | null;
@@ -106,10 +109,33 @@ export interface NewEvent {
 }
 
 export interface StoredEvent {
-  event_id: number;
-  event_type: string;
-  event: AguiEvent;
-  created_at: string;
+  readonly event_id: number;
+  readonly event_type: string;
+  readonly event: AguiEvent;
+  /** `event`'s JSON text exactly as stored (what was appended): served as is. */
+  readonly json: string;
+  readonly created_at: string;
+}
+
+/**
+ * What an append's decision read from the run, and what must still hold when it is written:
+ * every write that could change the verdict moves one of these (events move `latest_event_id`;
+ * status changes and lease changes move the others).
+ */
+export type RunGuard = Pick<
+  RunRow,
+  "latest_event_id" | "status" | "lease_owner" | "lease_expires_at"
+>;
+
+/** One append, written by `RunStore.appendToRun` only if the run still matches `expected`. */
+export interface RunWrite {
+  runPk: number;
+  expected: RunGuard;
+  /** Always includes the new cursors and `sequence_state`. */
+  patch: RunPatch;
+  events: readonly NewEvent[];
+  /** Owner records to insert or replace (`run_owners`). */
+  owners: readonly OwnerRecord[];
 }
 
 /** Where a retried batch would start: after an event id, or after an external sequence number. */
@@ -208,6 +234,10 @@ export interface RunStoreTx {
   insertEvents(runPk: number, events: readonly NewEvent[]): Promise<void>;
   /** Caller-appended events (server-written ones skipped) after a position, ascending. */
   externalEventsAfter(runPk: number, position: LogPosition, limit: number): Promise<AguiEvent[]>;
+  /** The recorded owners (`run_owners`) of these entity ids, of every kind. */
+  getOwners(runPk: number, ids: readonly string[]): Promise<OwnerRecord[]>;
+  /** Records owners, each replacing the record of the same kind and id. */
+  putOwners(runPk: number, owners: readonly OwnerRecord[]): Promise<void>;
   /** The TOOL_CALL_RESULT written for a tool call, if any. */
   findToolCallResult(runPk: number, toolCallId: string): Promise<AguiEvent | undefined>;
   /** Every run below `rootRunId`'s subtree whose status is active, for cascading cancel. */
@@ -252,6 +282,22 @@ export interface RunStore {
   transaction<T>(fn: (tx: RunStoreTx) => Promise<T>): Promise<T>;
 
   getRun(projectId: string, runId: string): Promise<RunRow | undefined>;
+  /**
+   * A run and the owner records of `ownerIds` (as `getOwners`), read together in one go:
+   * everything an append decides on (committed data; see `appendToRun`).
+   */
+  getRunForAppend(
+    projectId: string,
+    runId: string,
+    ownerIds: readonly string[],
+  ): Promise<{ run: RunRow; owners: OwnerRecord[] } | undefined>;
+  /**
+   * Compare-and-set append, in one transaction of its own: when the run still matches
+   * `write.expected`, inserts the events and owner records and applies the patch, and returns
+   * true; otherwise writes nothing and returns false (another write got there first: re-read and
+   * decide again). On PostgreSQL this is a single statement (one round trip).
+   */
+  appendToRun(write: RunWrite): Promise<boolean>;
   listRuns(filter: RunFilter, page: RunPage): Promise<RunRow[]>;
   /** Events with ids in (afterEventId, afterEventId + …], ascending, at most `limit`. */
   readEvents(runPk: number, afterEventId: number, limit: number): Promise<StoredEvent[]>;
@@ -259,6 +305,15 @@ export interface RunStore {
   getApiKeyByPrefix(prefix: string): Promise<ApiKeyRow | undefined>;
   listApiKeys(projectId: string): Promise<ApiKeyRow[]>;
   revokeApiKey(projectId: string, id: string, at: string): Promise<boolean>;
+  /** Tells `listener` the id of each API key revoked through this store, once committed. */
+  onApiKeyRevoked(listener: (keyId: string) => void): void;
+  /**
+   * A value that changes when another process may have committed to the database since it was
+   * last read (SQLite: the writer connection's `PRAGMA data_version`, which moves only for
+   * commits by other connections, e.g. the CLI). Caches of this process compare it. PostgreSQL:
+   * always 0, other processes' changes arrive by LISTEN/NOTIFY instead.
+   */
+  externalCommits(): number;
   touchApiKey(id: string, at: string): Promise<void>;
   /** A server-wide secret (generated once, kept in the database) used to sign cursors and tokens. */
   getOrCreateSecret(name: string, create: () => string): Promise<string>;

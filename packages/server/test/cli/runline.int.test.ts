@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -123,8 +124,12 @@ for (const target of storeTargets()) {
       assert.match(list.out, /\bci\b/);
       assert.ok(!list.out.includes(secretOf(key.key)), "the list shows no secret");
 
+      // PostgreSQL: another process's revocation reaches the server's key cache by NOTIFY.
+      const feed = server.server.live.feed;
+      const heard = feed ? once(feed, "apiKeyRevoked") : undefined;
       const revoked = await cli(["keys", "revoke", key.id], env);
       assert.equal(revoked.status, 0, revoked.err);
+      if (heard) assert.deepEqual(await heard, [key.id]);
       assert.equal((await server.request("GET", "/runs", undefined, bearer(key.key))).status, 401);
       const listedJson = JSON.parse((await cli(["keys", "list", "--json"], env)).out);
       const row = listedJson.data.find((k: { id: string }) => k.id === key.id);

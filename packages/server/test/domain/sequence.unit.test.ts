@@ -14,6 +14,9 @@ import {
   closingEvents,
   hasRunStarted,
   initialSequenceState,
+  mentionedIds,
+  type OwnerRecord,
+  openStreamIds,
   openToolCallIds,
   type SequenceState,
 } from "../../src/domain/agui/sequence.ts";
@@ -163,47 +166,79 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-type FeedResult =
-  | { ok: true; state: SequenceState }
-  | { ok: false; index: number; message: string };
+/**
+ * A run's sequence as the stores keep it: the state (a JSON column) and the owner records (the
+ * `run_owners` table, keyed by kind and id).
+ */
+interface Stored {
+  state: SequenceState;
+  owners: ReadonlyMap<string, OwnerRecord>;
+}
+
+type Advanced = ({ ok: true } & Stored) | { ok: false; index: number; message: string };
+
+const ownerKey = (r: { kind: string; id: string }) => `${r.kind}\u0000${r.id}`;
+
+const fresh = (): Stored => ({ state: initialSequenceState(), owners: new Map() });
+
+/** The stored owner records of `ids`, of every kind: what a store's lookup returns. */
+function lookup(run: Stored, ids: readonly string[]): OwnerRecord[] {
+  const wanted = new Set(ids);
+  return [...run.owners.values()].filter((r) => wanted.has(r.id));
+}
+
+/**
+ * One append as the ledger makes it: the batch sees only the owner records of the ids it
+ * mentions (so an id `mentionedIds` missed would show up as a wrong verdict), and the records
+ * it returns are written back.
+ */
+function advance(run: Stored, events: readonly AguiEvent[]): Advanced {
+  const result = advanceSequence(run.state, events, lookup(run, mentionedIds(events)));
+  if (!result.ok) return result;
+  const owners = new Map(run.owners);
+  for (const record of result.owners) owners.set(ownerKey(record), record);
+  return { ok: true, state: result.state, owners };
+}
+
+/** closingEvents as the server calls it: with the records of the open streams' ids. */
+function closersOf(run: Stored): AguiEvent[] {
+  return closingEvents(run.state, lookup(run, openStreamIds(run.state)));
+}
 
 /**
  * Feeds `events` as consecutive appends cut at `cuts`, storing the state as JSON text between
  * appends (as the database does) and freezing it so any mutation throws.
  */
-function feed(events: readonly AguiEvent[], cuts: readonly number[] = []): FeedResult {
+function feed(events: readonly AguiEvent[], cuts: readonly number[] = []): Advanced {
   const bounds = [...new Set([0, ...cuts.map((c) => c % (events.length + 1)), events.length])];
   bounds.sort((a, b) => a - b);
-  let state = initialSequenceState();
+  let run = fresh();
   for (let i = 0; i + 1 < bounds.length; i += 1) {
     const [start, end] = [bounds[i] ?? 0, bounds[i + 1] ?? 0];
-    const stored = JSON.stringify(state);
-    const result = advanceSequence(
-      deepFreeze(JSON.parse(stored) as SequenceState),
+    const stored = JSON.stringify(run.state);
+    const result = advance(
+      { state: deepFreeze(JSON.parse(stored) as SequenceState), owners: run.owners },
       events.slice(start, end),
     );
     if (!result.ok) return { ...result, index: start + result.index };
     assert.deepEqual(JSON.parse(JSON.stringify(result.state)), result.state, "state is plain JSON");
-    state = result.state;
+    run = result;
   }
-  return { ok: true, state };
+  return { ok: true, ...run };
 }
 
 /** The events of `events` the tracker accepts, each appended in turn (a valid log). */
-function validSubsequence(events: readonly AguiEvent[]): {
-  log: AguiEvent[];
-  state: SequenceState;
-} {
-  let state = initialSequenceState();
+function validSubsequence(events: readonly AguiEvent[]): { log: AguiEvent[]; run: Stored } {
+  let run = fresh();
   const log: AguiEvent[] = [];
   for (const event of events) {
-    const result = advanceSequence(state, [event]);
+    const result = advance(run, [event]);
     if (result.ok) {
       log.push(event);
-      state = result.state;
+      run = result;
     }
   }
-  return { log, state };
+  return { log, run };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -618,7 +653,7 @@ describe("advanceSequence on hand-written sequences", () => {
   for (const c of [...accepted, ...refused]) {
     const verdict = c.rejects === undefined ? "accepts" : `refuses at ${c.rejects}`;
     test(`${verdict}: ${c.name}`, () => {
-      const result = advanceSequence(initialSequenceState(), c.events);
+      const result = advance(fresh(), c.events);
       if (c.rejects === undefined) {
         assert.ok(result.ok, result.ok ? "" : `refused at ${result.index}: ${result.message}`);
       } else {
@@ -647,53 +682,49 @@ describe("advanceSequence on hand-written sequences", () => {
 describe("run status and open tool calls", () => {
   test("hasRunStarted is false before RUN_STARTED and true after it", () => {
     assert.equal(hasRunStarted(initialSequenceState()), false);
-    const started = advanceSequence(initialSequenceState(), [RS]);
+    const started = advance(fresh(), [RS]);
     assert.ok(started.ok);
     assert.equal(hasRunStarted(started.state), true);
-    const finished = advanceSequence(started.state, [RF]);
+    const finished = advance(started, [RF]);
     assert.ok(finished.ok);
     assert.equal(hasRunStarted(finished.state), true);
   });
 
   test("hasRunStarted stays false for a log that opened with RUN_ERROR", () => {
-    const result = advanceSequence(initialSequenceState(), [runError()]);
+    const result = advance(fresh(), [runError()]);
     assert.ok(result.ok);
     assert.equal(hasRunStarted(result.state), false);
   });
 
   test("openToolCallIds lists started tool calls until they end", () => {
-    const result = advanceSequence(initialSequenceState(), [
-      RS,
-      toolStart("a"),
-      toolStart("b"),
-      toolEnd("a"),
-    ]);
+    const result = advance(fresh(), [RS, toolStart("a"), toolStart("b"), toolEnd("a")]);
     assert.ok(result.ok);
     assert.deepEqual(openToolCallIds(result.state), ["b"]);
   });
 
   test("advanceSequence leaves its input state untouched, even on refusal", () => {
-    const before = advanceSequence(initialSequenceState(), [RS, textStart("m")]);
+    const before = advance(fresh(), [RS, textStart("m")]);
     assert.ok(before.ok);
     const snapshotText = JSON.stringify(before.state);
     deepFreeze(before.state);
-    assert.ok(advanceSequence(before.state, [textEnd("m"), stepStart("x")]).ok);
-    assert.ok(!advanceSequence(before.state, [textEnd("m"), textEnd("m")]).ok);
+    assert.ok(advance(before, [textEnd("m"), stepStart("x")]).ok);
+    assert.ok(!advance(before, [textEnd("m"), textEnd("m")]).ok);
     assert.equal(JSON.stringify(before.state), snapshotText);
   });
 
   test("an empty batch is accepted and changes nothing", () => {
-    const result = advanceSequence(initialSequenceState(), []);
+    const result = advanceSequence(initialSequenceState(), [], []);
     assert.ok(result.ok);
     assert.deepEqual(result.state, initialSequenceState());
+    assert.deepEqual(result.owners, []);
   });
 });
 
 describe("closingEvents on hand-written states", () => {
-  const stateAfter = (events: AguiEvent[]): SequenceState => {
-    const result = advanceSequence(initialSequenceState(), events);
+  const stateAfter = (events: AguiEvent[]): Stored => {
+    const result = advance(fresh(), events);
     assert.ok(result.ok, result.ok ? "" : result.message);
-    return result.state;
+    return result;
   };
 
   test("closingEvents closes innermost first and copies the openers' identifying fields", () => {
@@ -706,7 +737,7 @@ describe("closingEvents on hand-written states", () => {
       textStart("m", "s1", { contentId: "c-1" }),
       toolStart("c", "s1", "m"),
     ]);
-    assert.deepEqual(closingEvents(state), [
+    assert.deepEqual(closersOf(state), [
       { type: "TOOL_CALL_END", toolCallId: "c", subagentRunId: "s1" },
       { type: "TEXT_MESSAGE_END", messageId: "m", subagentRunId: "s1", contentId: "c-1" },
       { type: "REASONING_MESSAGE_END", messageId: "r", subagentRunId: "s1" },
@@ -718,7 +749,7 @@ describe("closingEvents on hand-written states", () => {
 
   test("closingEvents drops an opener's tag once the entity was re-owned", () => {
     const state = stateAfter([RS, textStart("m", "s1"), toolResult("m", "c")]);
-    const closers = closingEvents(state);
+    const closers = closersOf(state);
     assert.deepEqual(closers, [{ type: "TEXT_MESSAGE_END", messageId: "m" }]);
     assert.equal(
       verifyRejection([RS, textStart("m", "s1"), toolResult("m", "c"), ...closers, RF]),
@@ -727,8 +758,8 @@ describe("closingEvents on hand-written states", () => {
   });
 
   test("closingEvents is empty before the run and after it ended", () => {
-    assert.deepEqual(closingEvents(initialSequenceState()), []);
-    assert.deepEqual(closingEvents(stateAfter([RS, textStart("m"), runError()])), []);
+    assert.deepEqual(closersOf(fresh()), []);
+    assert.deepEqual(closersOf(stateAfter([RS, textStart("m"), runError()])), []);
   });
 });
 
@@ -878,14 +909,14 @@ describe("agreement with verifyEvents", () => {
         // Each candidate is tried against the log so far and kept when accepted, so the states
         // probed lie deep inside a run rather than at its first mistake.
         const log: AguiEvent[] = [];
-        let state = initialSequenceState();
+        let state = fresh();
         for (const candidate of candidates) {
           const expected = expectedRejection([...log, candidate]);
-          const actual = advanceSequence(state, [candidate]);
+          const actual = advance(state, [candidate]);
           if (expected === undefined) {
             assert.ok(actual.ok, actual.ok ? "" : actual.message);
             log.push(candidate);
-            state = actual.state;
+            state = actual;
             continue;
           }
           assert.equal(expected.index, log.length, "verifyEvents accepts the log so far");
@@ -896,7 +927,8 @@ describe("agreement with verifyEvents", () => {
         // The valid log, however it is split into appends, is accepted to the same state.
         const fed = feed(log, cuts);
         assert.ok(fed.ok, fed.ok ? "" : fed.message);
-        assert.deepEqual(fed.state, state);
+        assert.deepEqual(fed.state, state.state);
+        assert.deepEqual(fed.owners, state.owners, "the same owner records, however split");
       }),
       { numRuns: 300 },
     );
@@ -906,9 +938,9 @@ describe("agreement with verifyEvents", () => {
     let withOpenItems = 0;
     fc.assert(
       fc.property(CANDIDATES_ARB, (raw) => {
-        const { log, state } = validSubsequence(raw.filter((e) => !isTerminal(e)));
+        const { log, run } = validSubsequence(raw.filter((e) => !isTerminal(e)));
         assert.equal(verifyRejection(log), undefined, "the log itself is valid");
-        const closers = closingEvents(state);
+        const closers = closersOf(run);
         if (closers.length > 0) withOpenItems += 1;
         for (const closer of closers) {
           for (const [field, value] of Object.entries(closer)) {
@@ -918,10 +950,7 @@ describe("agreement with verifyEvents", () => {
         const end = [...closers, RF];
         const reference = verifyRejection([...log, ...end]);
         assert.equal(reference, undefined, reference?.message);
-        assert.ok(
-          advanceSequence(state, end).ok,
-          "the tracker accepts the closers and RUN_FINISHED",
-        );
+        assert.ok(advance(run, end).ok, "the tracker accepts the closers and RUN_FINISHED");
       }),
       { numRuns: 300 },
     );
@@ -931,13 +960,13 @@ describe("agreement with verifyEvents", () => {
   test("leaving out any one closing event gets RUN_FINISHED refused, as verifyEvents refuses it", () => {
     fc.assert(
       fc.property(CANDIDATES_ARB, fc.nat(), (raw, pick) => {
-        const { log, state } = validSubsequence(raw.filter((e) => !isTerminal(e)));
-        const closers = closingEvents(state);
+        const { log, run } = validSubsequence(raw.filter((e) => !isTerminal(e)));
+        const closers = closersOf(run);
         fc.pre(closers.length > 0);
         const skipped = pick % closers.length;
         const end = [...closers.filter((_, i) => i !== skipped), RF];
         const reference = verifyRejection([...log, ...end]);
-        const actual = advanceSequence(state, end);
+        const actual = advance(run, end);
         assert.equal(
           reference?.index,
           log.length + end.length - 1,

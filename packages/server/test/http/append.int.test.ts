@@ -103,6 +103,34 @@ describeEachStore("append events", (server) => {
     });
   });
 
+  test("ids holding NUL or a lone surrogate are tracked like any other id across appends", async () => {
+    const run = await createRun(server());
+    const url = `/runs/${run.run_id}/events`;
+    for (const id of ["nul\u0000id", "half \ud800"]) {
+      const start = await server().request("POST", url, {
+        events: [
+          {
+            type: "TEXT_MESSAGE_START",
+            messageId: id,
+            role: "assistant",
+            subagentRunId: "s\u0000",
+          },
+        ],
+      });
+      assert.equal(start.status, 200, start.text);
+      const wrongOwner = await server().request("POST", url, {
+        events: [
+          { type: "TEXT_MESSAGE_CONTENT", messageId: id, delta: "x", subagentRunId: "other" },
+        ],
+      });
+      assert.equal(wrongOwner.status, 400, wrongOwner.text);
+      const end = await server().request("POST", url, {
+        events: [{ type: "TEXT_MESSAGE_END", messageId: id }],
+      });
+      assert.equal(end.status, 200, end.text);
+    }
+  });
+
   test("an event that is not valid AG-UI is refused with its index, and nothing is written", async () => {
     const run = await createRun(server());
     const response = await server().request("POST", `/runs/${run.run_id}/events`, {

@@ -103,6 +103,33 @@ describe("several instances on one PostgreSQL", { skip: postgres.skip }, () => {
     assert.ok(feed.stats.notificationsReceived > heard, "B heard A's commits");
   });
 
+  test("an API key B has cached is refused by B once it was revoked through A (NOTIFY), and by the store directly (CLI)", {
+    timeout: 20_000,
+  }, async () => {
+    for (const revokeThrough of ["instance A", "the store"] as const) {
+      const created = await a.request("POST", "/api-keys", { name: "cached" });
+      assert.equal(created.status, 201);
+      const key = created.body.key as string;
+      const auth = { authorization: `Bearer ${key}` };
+      assert.equal((await b.request("GET", "/runs", undefined, auth)).status, 200);
+      const prefix = created.body.prefix as string;
+      assert.ok(b.server.authenticator.apiKeys.get(prefix), "B has the key cached");
+      assert.ok(b.server.live.feed, "B has a feed");
+      const heard = once(b.server.live.feed, "apiKeyRevoked");
+      if (revokeThrough === "instance A") {
+        assert.equal((await a.request("DELETE", `/api-keys/${created.body.id}`)).status, 204);
+      } else {
+        const projectId = (await a.server.store.getApiKeyByPrefix(prefix))?.project_id ?? "";
+        assert.ok(
+          await a.server.store.revokeApiKey(projectId, created.body.id, new Date().toISOString()),
+        );
+      }
+      assert.deepEqual(await heard, [created.body.id]);
+      const refused = await b.request("GET", "/runs", undefined, auth);
+      assert.equal(refused.status, 401, revokeThrough);
+    }
+  });
+
   test("a claim long-polling on instance B wakes when a claimable run is created through A", {
     timeout: 20_000,
   }, async () => {

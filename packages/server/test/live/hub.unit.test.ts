@@ -5,12 +5,8 @@ import { type HubSubscriber, LiveHub } from "../../src/live/hub.ts";
 import type { StoredEvent } from "../../src/store/types.ts";
 
 function row(id: number): StoredEvent {
-  return {
-    event_id: id,
-    event_type: "CUSTOM",
-    event: { type: "CUSTOM", name: `e${id}` },
-    created_at: "",
-  };
+  const event = { type: "CUSTOM", name: `e${id}` };
+  return { event_id: id, event_type: "CUSTOM", event, json: JSON.stringify(event), created_at: "" };
 }
 
 /** An in-memory log per run pk, with every read recorded and released by the test. */

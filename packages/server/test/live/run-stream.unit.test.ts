@@ -11,19 +11,27 @@ import { RunStream, type SseSink, type StreamEndReason } from "../../src/live/ru
 import type { StoredEvent } from "../../src/store/types.ts";
 
 function row(id: number, type = "CUSTOM"): StoredEvent {
-  return { event_id: id, event_type: type, event: { type, name: `e${id}` }, created_at: "" };
+  const event = { type, name: `e${id}` };
+  return { event_id: id, event_type: type, event, json: JSON.stringify(event), created_at: "" };
 }
 
-/** A socket that accepts `capacity` writes, then reports back-pressure until `drain()`. */
+/**
+ * A socket that accepts `capacity` frames, then reports back-pressure until `drain()`. A chunk
+ * holding several frames (a replayed page) counts as that many.
+ */
 class FakeSink extends EventEmitter implements SseSink {
+  /** Frames written, one per entry. */
   readonly written: string[] = [];
+  /** Socket writes (chunks). */
+  writes = 0;
   capacity = Number.POSITIVE_INFINITY;
   writableEnded = false;
   destroyed = false;
 
   write(chunk: string): boolean {
     assert.ok(!this.writableEnded && !this.destroyed, "no write after the end");
-    this.written.push(chunk);
+    this.writes++;
+    this.written.push(...chunk.split(/(?<=\n\n)/));
     return this.written.length < this.capacity;
   }
   end(): void {
@@ -190,6 +198,18 @@ describe("RunStream", () => {
       Array.from({ length: 40 }, (_, i) => i + 1),
     );
     assert.deepEqual(ends, [], "replaying slowly is not lagging");
+  });
+
+  it("a replay writes each page it reads from the log in one socket write", async () => {
+    const log = Array.from({ length: 20 }, (_, i) => row(i + 1));
+    const { sink, ends } = follow(log, { maxBufferedEvents: 16 }); // pages of 8
+    for (let i = 0; i < 5; i++) await flush();
+    assert.deepEqual(
+      sink.ids,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    assert.equal(sink.writes, 1 + 3, "the retry preamble, then pages of 8, 8 and 4 events");
+    assert.deepEqual(ends, []);
   });
 
   it("a reader that accepts nothing for two heartbeats is dropped", async () => {

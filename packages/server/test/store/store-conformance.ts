@@ -337,6 +337,104 @@ export function describeStore(target: TestStoreTarget): void {
       );
     });
 
+    test("owner records are found by id whatever their kind, and replaced per (kind, id)", async () => {
+      const run = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
+      const other = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
+      await store.transaction(async (tx) => {
+        await tx.putOwners(run.pk, [
+          { kind: "message", id: "m", owner: false },
+          { kind: "reasoning", id: "m", owner: "" },
+          { kind: "toolCall", id: "__proto__", owner: "s1" },
+          { kind: "activity", id: "unrelated", owner: "s2" },
+          // Ids and owners come from event payloads, where NUL and lone surrogates are allowed.
+          { kind: "message", id: "nul\u0000id", owner: "sub\u0000agent" },
+          { kind: "message", id: "half \ud800", owner: "\udc00" },
+        ]);
+        await tx.putOwners(other.pk, [{ kind: "message", id: "m", owner: "elsewhere" }]);
+      });
+      await store.transaction((tx) =>
+        tx.putOwners(run.pk, [{ kind: "message", id: "m", owner: "s3" }]),
+      );
+      const sort = (records: { kind: string }[]) =>
+        [...records].sort((a, b) => a.kind.localeCompare(b.kind));
+      const read = await store.transaction((tx) =>
+        tx.getOwners(run.pk, ["m", "__proto__", "missing"]),
+      );
+      const unusual = await store.transaction((tx) =>
+        tx.getOwners(run.pk, ["nul\u0000id", "half \ud800", "half \ufffd"]),
+      );
+      assert.deepEqual(
+        [...unusual].sort((a, b) => a.id.localeCompare(b.id)),
+        [
+          { kind: "message", id: "half \ud800", owner: "\udc00" },
+          { kind: "message", id: "nul\u0000id", owner: "sub\u0000agent" },
+        ],
+      );
+      assert.deepEqual(sort(read), [
+        { kind: "message", id: "m", owner: "s3" },
+        { kind: "reasoning", id: "m", owner: "" },
+        { kind: "toolCall", id: "__proto__", owner: "s1" },
+      ]);
+      assert.deepEqual(await store.transaction((tx) => tx.getOwners(run.pk, [])), []);
+      const forAppend = await store.getRunForAppend("p1", run.run_id, ["m"]);
+      assert.equal(forAppend?.run.pk, run.pk);
+      assert.deepEqual(sort(forAppend?.owners ?? []), [
+        { kind: "message", id: "m", owner: "s3" },
+        { kind: "reasoning", id: "m", owner: "" },
+      ]);
+      assert.equal(await store.getRunForAppend("p2", run.run_id, ["m"]), undefined);
+    });
+
+    test("appendToRun writes events, owners and the patch only while the run matches what was read", async () => {
+      const run = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
+      const write = (expected: typeof run, id: number, owner: string) => ({
+        runPk: run.pk,
+        expected,
+        patch: { latest_event_id: id, latest_external_event_sequence: id },
+        events: [event(id, "CUSTOM", id, { name: "n", value: id })],
+        owners: [{ kind: "message" as const, id: "m", owner }],
+      });
+      assert.equal(await store.appendToRun(write(run, 1, "first")), true);
+      // Stale: the run's cursor moved on since `run` was read.
+      assert.equal(await store.appendToRun(write(run, 1, "stale")), false);
+      const after = (await store.getRun("p1", run.run_id))!;
+      assert.equal(after.latest_event_id, 1);
+      // A lease change alone also makes the read stale.
+      await store.transaction((tx) =>
+        tx.updateRun(run.pk, { lease_owner: "w", lease_expires_at: "2030-01-01T00:00:00.000Z" }),
+      );
+      assert.equal(await store.appendToRun(write(after, 2, "stale")), false);
+      const leased = (await store.getRun("p1", run.run_id))!;
+      assert.equal(await store.appendToRun(write(leased, 2, "second")), true);
+      const events = await store.readEvents(run.pk, 0, 10);
+      assert.deepEqual(
+        events.map((e) => e.event),
+        [
+          { type: "CUSTOM", name: "n", value: 1 },
+          { type: "CUSTOM", name: "n", value: 2 },
+        ],
+      );
+      const owners = await store.transaction((tx) => tx.getOwners(run.pk, ["m"]));
+      assert.deepEqual(owners, [{ kind: "message", id: "m", owner: "second" }]);
+    });
+
+    test("concurrent compare-and-set appends to one run: exactly one of each race wins", async () => {
+      const run = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.appendToRun({
+            runPk: run.pk,
+            expected: run,
+            patch: { latest_event_id: 1 },
+            events: [event(1, "CUSTOM", null, { name: "n", value: i })],
+            owners: [],
+          }),
+        ),
+      );
+      assert.equal(results.filter(Boolean).length, 1);
+      assert.equal((await store.readEvents(run.pk, 0, 10)).length, 1);
+    });
+
     describeWorkerStorage(() => store);
   });
 }

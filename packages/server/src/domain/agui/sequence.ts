@@ -8,6 +8,12 @@
  * at a time by {@link advanceSequence}. {@link closingEvents} lists what the server must write to
  * close whatever is still open before it ends a run itself.
  *
+ * The state holds only what is open, so its size does not grow with the run's history. Who owns
+ * each message / tool-call / activity / reasoning id is remembered for the whole run, though (a
+ * reopen or a late continuation must agree with the first owner): those {@link OwnerRecord}s are
+ * kept apart (the stores' `run_owners` table). A batch is checked against the records of just
+ * the ids it mentions ({@link mentionedIds}), and returns the records it changed.
+ *
  * The rules mirror `verifyEvents` (`@ag-ui/client`, `src/verify/verify.ts`) one for one, and so
  * do the error texts (except where a rule below differs), with these deliberate differences:
  *
@@ -38,8 +44,15 @@ export type RunPhase = "new" | "running" | "finished" | "errored";
  */
 export type OwnerTag = string | false;
 
-/** Entity id -> owner. Ids are client-chosen, so they are only ever read as own properties. */
-export type OwnerMap = Readonly<Record<string, OwnerTag>>;
+/** Owner kinds: an id is only unique within its kind. */
+export type OwnerKind = "message" | "toolCall" | "activity" | "reasoning";
+
+/** The recorded owner of one entity id of one kind. */
+export interface OwnerRecord {
+  readonly kind: OwnerKind;
+  readonly id: string;
+  readonly owner: OwnerTag;
+}
 
 /** An open text message, tool call, reasoning message or reasoning span. */
 export interface OpenStream {
@@ -69,37 +82,50 @@ export interface OpenEntities {
 }
 
 /**
- * Owners, one map per entity kind (an id is only unique within its kind), kept for the whole run:
- * a continuation may legitimately arrive after its entity closed, and a reopen must agree with
- * the first owner.
- */
-export interface Owners {
-  readonly message: OwnerMap;
-  readonly toolCall: OwnerMap;
-  readonly activity: OwnerMap;
-  readonly reasoning: OwnerMap;
-}
-
-/**
- * What `verifyEvents` remembers about a run, as plain JSON (objects, arrays, strings, booleans).
- * Once the run has ended nothing can follow, so everything but the phase is dropped.
+ * What `verifyEvents` remembers about a run, as plain JSON (objects, arrays, strings, booleans),
+ * apart from entity owners (see the module comment). Once the run has ended nothing can follow,
+ * so everything but the phase is dropped.
  */
 export interface SequenceState {
   readonly phase: RunPhase;
   /** A RUN_STARTED has been accepted (a log may also begin, and end, with RUN_ERROR). */
   readonly runStarted: boolean;
   readonly open: OpenEntities;
-  /** Subagents that finished or errored: their ids cannot be started again in this run. */
+  /**
+   * Subagents that finished or errored: their ids cannot be started again in this run. (Bounded
+   * by the subagents a run starts, which are few next to its messages and tool calls.)
+   */
   readonly closedSubagents: readonly string[];
-  readonly owners: Owners;
 }
 
 export type SequenceResult =
-  | { ok: true; state: SequenceState }
+  /** `owners`: the records the batch created or changed (final values), to be stored. */
+  | { ok: true; state: SequenceState; owners: OwnerRecord[] }
   | { ok: false; index: number; message: string };
 
 type StreamKind = "textMessages" | "toolCalls" | "reasoningMessages" | "reasoningSpans";
-type OwnerKind = keyof Owners;
+
+const OWNER_KINDS: readonly OwnerKind[] = ["message", "toolCall", "activity", "reasoning"];
+
+/** A kind's owners as far as this batch knows them; `changed` lists the ids it set. */
+class OwnerMap {
+  private readonly owners = new Map<string, OwnerTag>();
+  readonly changed = new Set<string>();
+  get(id: string): OwnerTag | undefined {
+    return this.owners.get(id);
+  }
+  has(id: string): boolean {
+    return this.owners.has(id);
+  }
+  /** A record read from storage. */
+  load(id: string, owner: OwnerTag): void {
+    this.owners.set(id, owner);
+  }
+  set(id: string, owner: OwnerTag): void {
+    this.owners.set(id, owner);
+    this.changed.add(id);
+  }
+}
 
 /** The mutable working copy `advanceSequence` folds events into. */
 interface Tracker {
@@ -107,7 +133,7 @@ interface Tracker {
   runStarted: boolean;
   open: { [K in StreamKind]: OpenStream[] } & { steps: OpenStep[]; subagents: string[] };
   closedSubagents: string[];
-  owners: Record<OwnerKind, Map<string, OwnerTag>>;
+  owners: Record<OwnerKind, OwnerMap>;
 }
 
 /** An error message, or `undefined` when the event is accepted. */
@@ -119,18 +145,58 @@ export function initialSequenceState(): SequenceState {
   return toState(emptyTracker("new", false));
 }
 
-/** Pure: never mutates `state`; returns the state after all `events` or the first violation. */
+/**
+ * Pure: never mutates `state`; returns the state after all `events` or the first violation.
+ * `owners` must hold the stored records of the ids in `mentionedIds(events)` (of every kind);
+ * records of other ids may be present and are ignored.
+ */
 export function advanceSequence(
   state: SequenceState,
   events: readonly AguiEvent[],
+  owners: readonly OwnerRecord[],
 ): SequenceResult {
-  const tracker = toTracker(state);
+  const tracker = toTracker(state, owners);
   for (const [index, event] of events.entries()) {
     const message =
       runPhaseError(tracker, event.type) ?? nullFieldError(event) ?? applyEvent(tracker, event);
     if (message !== undefined) return { ok: false, index, message };
   }
-  return { ok: true, state: toState(tracker) };
+  return { ok: true, state: toState(tracker), owners: changedOwners(tracker) };
+}
+
+/**
+ * Every entity id whose owner `events` may read: ids named by the events' id fields and by the
+ * messages they replay. Events come from the schemas, but anything non-string is skipped.
+ */
+export function mentionedIds(events: readonly AguiEvent[]): string[] {
+  const ids = new Set<string>();
+  const add = (value: unknown) => {
+    if (typeof value === "string") ids.add(value);
+  };
+  const addMessages = (messages: unknown) => {
+    if (!Array.isArray(messages)) return;
+    for (const msg of messages) {
+      add(fieldOf(msg, "id"));
+      const calls = fieldOf(msg, "toolCalls");
+      if (Array.isArray(calls)) for (const call of calls) add(fieldOf(call, "id"));
+    }
+  };
+  for (const event of events) {
+    add(event.messageId);
+    add(event.toolCallId);
+    add(event.parentMessageId);
+    add(event.entityId);
+    if (event.type === EventType.RUN_STARTED) addMessages(fieldOf(event.input, "messages"));
+    if (event.type === EventType.MESSAGES_SNAPSHOT) addMessages(event.messages);
+  }
+  return [...ids];
+}
+
+/** Ids of open streams: `closingEvents` needs their owners' records. */
+export function openStreamIds(state: SequenceState): string[] {
+  const { open } = state;
+  const ids = [open.textMessages, open.toolCalls, open.reasoningMessages, open.reasoningSpans];
+  return [...new Set(ids.flatMap((streams) => streams.map((s) => s.id)))];
 }
 
 /** True once a RUN_STARTED has been accepted. */
@@ -152,8 +218,12 @@ export function hasRunStarted(state: SequenceState): boolean {
  * MESSAGES_SNAPSHOT can re-own an open entity, and a disagreeing tag would be refused, whereas an
  * absent tag never is.
  */
-export function closingEvents(state: SequenceState): AguiEvent[] {
-  const { open, owners } = state;
+export function closingEvents(
+  state: SequenceState,
+  ownerRecords: readonly OwnerRecord[],
+): AguiEvent[] {
+  const { open } = state;
+  const { owners } = toTracker(state, ownerRecords);
   return [
     ...latestFirst(open.toolCalls).map((s) =>
       streamCloser(EventType.TOOL_CALL_END, "toolCallId", s, owners.toolCall),
@@ -186,7 +256,7 @@ function streamCloser(
   stream: OpenStream,
   owners: OwnerMap,
 ): AguiEvent {
-  const owner = Object.hasOwn(owners, stream.id) ? owners[stream.id] : undefined;
+  const owner = owners.get(stream.id);
   const { subagentRunId, contentId } = stream;
   return {
     type,
@@ -217,16 +287,23 @@ function emptyTracker(phase: RunPhase, runStarted: boolean): Tracker {
       subagents: [],
     },
     closedSubagents: [],
-    owners: { message: new Map(), toolCall: new Map(), activity: new Map(), reasoning: new Map() },
+    owners: {
+      message: new OwnerMap(),
+      toolCall: new OwnerMap(),
+      activity: new OwnerMap(),
+      reasoning: new OwnerMap(),
+    },
   };
 }
 
-/** A working copy of `state`. Open items are immutable, so copying the lists is enough. */
-function toTracker(state: SequenceState): Tracker {
-  const { open, owners } = state;
-  return {
-    phase: state.phase,
-    runStarted: state.runStarted,
+/**
+ * A working copy of `state` with the given owner records. Open items are immutable, so copying
+ * the lists is enough. (Maps, not objects: ids such as "__proto__" stay plain data.)
+ */
+function toTracker(state: SequenceState, owners: readonly OwnerRecord[]): Tracker {
+  const { open } = state;
+  const tracker: Tracker = {
+    ...emptyTracker(state.phase, state.runStarted),
     open: {
       textMessages: [...open.textMessages],
       toolCalls: [...open.toolCalls],
@@ -236,15 +313,9 @@ function toTracker(state: SequenceState): Tracker {
       subagents: [...open.subagents],
     },
     closedSubagents: [...state.closedSubagents],
-    // Object.entries / Object.fromEntries only see and create own properties, so ids such as
-    // "__proto__" or "toString" round-trip as plain data.
-    owners: {
-      message: new Map(Object.entries(owners.message)),
-      toolCall: new Map(Object.entries(owners.toolCall)),
-      activity: new Map(Object.entries(owners.activity)),
-      reasoning: new Map(Object.entries(owners.reasoning)),
-    },
   };
+  for (const { kind, id, owner } of owners) tracker.owners[kind].load(id, owner);
+  return tracker;
 }
 
 /** The plain-JSON form of a working copy, which hands its lists over (it is not used again). */
@@ -254,13 +325,20 @@ function toState(t: Tracker): SequenceState {
     runStarted: t.runStarted,
     open: t.open,
     closedSubagents: t.closedSubagents,
-    owners: {
-      message: Object.fromEntries(t.owners.message),
-      toolCall: Object.fromEntries(t.owners.toolCall),
-      activity: Object.fromEntries(t.owners.activity),
-      reasoning: Object.fromEntries(t.owners.reasoning),
-    },
   };
+}
+
+/** The owner records the batch set, with their final values. */
+function changedOwners(t: Tracker): OwnerRecord[] {
+  const records: OwnerRecord[] = [];
+  for (const kind of OWNER_KINDS) {
+    const owners = t.owners[kind];
+    for (const id of owners.changed) {
+      const owner = owners.get(id);
+      if (owner !== undefined) records.push({ kind, id, owner });
+    }
+  }
+  return records;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,12 +581,7 @@ const REASONING_MESSAGE: StreamSpec = {
  * A continuation or reopen must not DISAGREE with the entity's recorded owner. An absent tag
  * never disagrees; a tagged event on a parent-owned entity does.
  */
-function ownerMismatch(
-  event: AguiEvent,
-  owners: ReadonlyMap<string, OwnerTag>,
-  noun: string,
-  id: string,
-): Verdict {
+function ownerMismatch(event: AguiEvent, owners: OwnerMap, noun: string, id: string): Verdict {
   const tag = tagOf(event);
   const owner = owners.get(id);
   if (tag === undefined || owner === undefined || owner === tag) return undefined;
@@ -714,12 +787,7 @@ function seedOwners(t: Tracker, messages: unknown, authoritative: boolean): Verd
   return undefined;
 }
 
-function seedOwner(
-  owners: Map<string, OwnerTag>,
-  id: string,
-  owner: OwnerTag,
-  authoritative: boolean,
-): void {
+function seedOwner(owners: OwnerMap, id: string, owner: OwnerTag, authoritative: boolean): void {
   if (authoritative || !owners.has(id)) owners.set(id, owner);
 }
 
@@ -757,7 +825,10 @@ function finishRun(t: Tracker): Verdict {
   return undefined;
 }
 
-/** Nothing can follow the run's end, so nothing else about it needs remembering. */
+/**
+ * Nothing can follow the run's end, so nothing else about it needs remembering. The owner
+ * records the batch set are still written (harmless, and the same however a log is split).
+ */
 function endRun(t: Tracker, phase: "finished" | "errored"): void {
-  Object.assign(t, emptyTracker(phase, t.runStarted));
+  Object.assign(t, { ...emptyTracker(phase, t.runStarted), owners: t.owners });
 }

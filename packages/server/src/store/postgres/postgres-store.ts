@@ -25,12 +25,16 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import pg from "pg";
+import type { OwnerRecord } from "../../domain/agui/sequence.ts";
 import type { AguiEvent } from "../../domain/agui/types.ts";
 import {
   ACTIVE_STATUSES,
   claimableConditions,
   claimParams,
+  decodeOwnerColumns,
   leasedConditions,
+  ownerColumns,
+  ownerIdColumn,
   patchColumns,
   RUN_COLUMNS,
   RUN_JSON_COLUMNS,
@@ -39,6 +43,7 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import { StoredEventRow } from "../stored-event.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -52,6 +57,7 @@ import type {
   RunRow,
   RunStore,
   RunStoreTx,
+  RunWrite,
   StoredEvent,
   WorkerPatch,
   WorkerRow,
@@ -76,6 +82,9 @@ type Queryable = pg.Pool | pg.PoolClient | pg.Client;
 type Exec = (text: string, values?: unknown[]) => Promise<pg.QueryResult<Row>>;
 
 const MIGRATIONS_DIR = new URL("./migrations/", import.meta.url);
+
+/** NOTIFY channel carrying the id of each revoked API key (heard by `live/postgres-feed.ts`). */
+export const API_KEY_REVOCATIONS_CHANNEL = "runline_api_keys";
 
 /** Advisory lock keys, as (namespace, lock) int4 pairs: 0x52554E4C is "RUNL". */
 const LOCK_NAMESPACE = 0x52554e4c;
@@ -202,6 +211,30 @@ function encodeWorkerValue(column: keyof WorkerRow, value: unknown): unknown {
   return column === "metadata" ? encodeJson(value) : (value ?? null);
 }
 
+/** Owner records as three parallel arrays of their columns (for `unnest`). */
+function ownerArrays(owners: readonly OwnerRecord[]): [string[], string[], string[]] {
+  const columns = owners.map(ownerColumns);
+  return [columns.map((c) => c.id), columns.map((c) => c.kind), columns.map((c) => c.owner)];
+}
+
+/** The INSERT … SELECT source of a batch of events bound at `$first` … `$first+4`. */
+const eventsSource = (first: number) =>
+  `unnest($${first}::bigint[], $${first + 1}::text[], $${first + 2}::bigint[], $${first + 3}::json[], $${first + 4}::timestamptz[])
+     AS batch (event_id, event_type, external_seq, data, created_at)`;
+
+function eventArrays(events: readonly NewEvent[]): unknown[] {
+  return [
+    events.map((e) => e.event_id),
+    events.map((e) => e.event_type),
+    events.map((e) => e.external_seq),
+    events.map((e) => e.json),
+    events.map((e) => e.created_at),
+  ];
+}
+
+const UPSERT_OWNERS_CONFLICT =
+  "ON CONFLICT (run_pk, id, kind) DO UPDATE SET owner = EXCLUDED.owner";
+
 function decodeEvent(row: Row): AguiEvent {
   return JSON.parse(row.data as string) as AguiEvent;
 }
@@ -324,6 +357,7 @@ export class PostgresStore implements RunStore {
   /** Connection settings for the dedicated migration connection (no statement timeout). */
   private readonly migrationConfig: pg.ClientConfig;
   private closing: Promise<void> | undefined;
+  private readonly revocationListeners: ((keyId: string) => void)[] = [];
 
   constructor(options: PostgresStoreOptions) {
     const base: pg.ClientConfig = {
@@ -480,6 +514,74 @@ export class PostgresStore implements RunStore {
     return rows[0] && decodeRun(rows[0]);
   }
 
+  async getRunForAppend(
+    projectId: string,
+    runId: string,
+    ownerIds: readonly string[],
+  ): Promise<{ run: RunRow; owners: OwnerRecord[] } | undefined> {
+    // One statement (one round trip, one snapshot): the run, and its owner records of the
+    // batch's ids as a JSON array.
+    const { rows } = await query(
+      this.pool,
+      `SELECT ${RUN_SELECT},
+              (SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'owner', o.owner))
+                 FROM run_owners o
+                WHERE o.run_pk = runs.pk AND o.id = ANY ($3::text[]))::text AS owner_records
+         FROM runs WHERE project_id = $1 AND run_id = $2`,
+      [projectId, runId, ownerIds.map(ownerIdColumn)],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const { owner_records: records, ...runRow } = row;
+    const owners = ((parseJson(records) as Row[] | null) ?? []).map(decodeOwnerColumns);
+    return { run: decodeRun(runRow), owners };
+  }
+
+  async appendToRun(write: RunWrite): Promise<boolean> {
+    // The whole append as ONE statement in its own (implicit) transaction: one round trip.
+    // `run` is the guarded update (compare-and-set): under READ COMMITTED a concurrent writer
+    // of the same row makes it wait, then re-check its WHERE against the new row version, so
+    // a lost race updates nothing. The inserts read from `run`, so they write nothing then
+    // either. Later additions to an append (counters, other tables) belong here as further
+    // CTEs reading from `run`.
+    const { expected, patch } = write;
+    const columns = patchColumns(patch);
+    const values: unknown[] = [];
+    const param = (value: unknown) => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    const assignments = columns
+      .map((column) => `${column} = ${param(encodeRunValue(column, patch[column]))}`)
+      .join(", ");
+    const guard = `pk = ${param(write.runPk)}
+        AND latest_event_id = ${param(expected.latest_event_id)}
+        AND status = ${param(expected.status)}
+        AND lease_owner IS NOT DISTINCT FROM ${param(expected.lease_owner)}::text
+        AND lease_expires_at IS NOT DISTINCT FROM ${param(expected.lease_expires_at)}::timestamptz`;
+    const firstEventParam = values.length + 1;
+    values.push(...eventArrays(write.events));
+    const [ids, kinds, owners] = ownerArrays(write.owners);
+    const { rows } = await query(
+      this.pool,
+      `WITH run AS (
+         UPDATE runs SET ${assignments} WHERE ${guard} RETURNING pk
+       ), events AS (
+         INSERT INTO run_events (run_pk, event_id, event_type, external_seq, data, created_at)
+         SELECT run.pk, batch.* FROM run, ${eventsSource(firstEventParam)}
+       ), owners AS (
+         INSERT INTO run_owners (run_pk, id, kind, owner)
+         SELECT run.pk, o.* FROM run,
+                unnest(${param(ids)}::text[], ${param(kinds)}::text[], ${param(owners)}::text[])
+                  AS o (id, kind, owner)
+         ${UPSERT_OWNERS_CONFLICT}
+       )
+       SELECT count(*)::int AS written FROM run`,
+      values,
+    );
+    return rows[0]?.written === 1;
+  }
+
   async listRuns(filter: RunFilter, page: RunPage): Promise<RunRow[]> {
     const { sql, params } = runListQuery(filter, page, (n) => `$${n}`);
     const prefix = "SELECT * FROM runs ";
@@ -498,12 +600,15 @@ export class PostgresStore implements RunStore {
         LIMIT $3`,
       [runPk, afterEventId, limit],
     );
-    return rows.map((r) => ({
-      event_id: toNumber(r.event_id),
-      event_type: r.event_type as string,
-      event: decodeEvent(r),
-      created_at: r.created_at as string,
-    }));
+    return rows.map(
+      (r) =>
+        new StoredEventRow(
+          toNumber(r.event_id),
+          r.event_type as string,
+          r.data as string,
+          r.created_at as string,
+        ),
+    );
   }
 
   async getConversation(projectId: string, id: string): Promise<ConversationRow | undefined> {
@@ -529,12 +634,29 @@ export class PostgresStore implements RunStore {
   }
 
   async revokeApiKey(projectId: string, id: string, at: string): Promise<boolean> {
-    const { rowCount } = await query(
+    // The NOTIFY is delivered when the statement commits: every instance's live feed hears it
+    // and drops the key from its cache of verified keys (auth/api-key-cache.ts), including
+    // for revocations made by the CLI.
+    const { rows } = await query(
       this.pool,
-      "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE project_id = $2 AND id = $3",
-      [at, projectId, id],
+      `WITH revoked AS (
+         UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1)
+          WHERE project_id = $2 AND id = $3 RETURNING id
+       )
+       SELECT pg_notify($4, id) FROM revoked`,
+      [at, projectId, id, API_KEY_REVOCATIONS_CHANNEL],
     );
-    return (rowCount ?? 0) > 0;
+    const revoked = rows.length > 0;
+    if (revoked) for (const listener of this.revocationListeners) listener(id);
+    return revoked;
+  }
+
+  onApiKeyRevoked(listener: (keyId: string) => void): void {
+    this.revocationListeners.push(listener);
+  }
+
+  externalCommits(): number {
+    return 0;
   }
 
   async touchApiKey(id: string, at: string): Promise<void> {
@@ -641,17 +763,27 @@ function transactionOps(exec: Exec): RunStoreTx {
       // One statement for the whole batch: the columns travel as parallel arrays.
       await exec(
         `INSERT INTO run_events (run_pk, event_id, event_type, external_seq, data, created_at)
-         SELECT $1::bigint, event_id, event_type, external_seq, data, created_at
-           FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::json[], $6::timestamptz[])
-             AS batch (event_id, event_type, external_seq, data, created_at)`,
-        [
-          runPk,
-          events.map((e) => e.event_id),
-          events.map((e) => e.event_type),
-          events.map((e) => e.external_seq),
-          events.map((e) => e.json),
-          events.map((e) => e.created_at),
-        ],
+         SELECT $1::bigint, batch.* FROM ${eventsSource(2)}`,
+        [runPk, ...eventArrays(events)],
+      );
+    },
+
+    getOwners: async (runPk, ids) => {
+      if (ids.length === 0) return [];
+      const { rows } = await exec(
+        "SELECT id, kind, owner FROM run_owners WHERE run_pk = $1 AND id = ANY ($2::text[])",
+        [runPk, ids.map(ownerIdColumn)],
+      );
+      return rows.map(decodeOwnerColumns);
+    },
+
+    putOwners: async (runPk, owners) => {
+      if (owners.length === 0) return;
+      await exec(
+        `INSERT INTO run_owners (run_pk, id, kind, owner)
+         SELECT $1::bigint, o.* FROM unnest($2::text[], $3::text[], $4::text[]) AS o (id, kind, owner)
+         ${UPSERT_OWNERS_CONFLICT}`,
+        [runPk, ...ownerArrays(owners)],
       );
     },
 

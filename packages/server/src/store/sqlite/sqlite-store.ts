@@ -9,12 +9,16 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import type { OwnerRecord } from "../../domain/agui/sequence.ts";
 import type { AguiEvent } from "../../domain/agui/types.ts";
 import {
   ACTIVE_STATUSES,
   claimableConditions,
   claimParams,
+  decodeOwnerColumns,
   leasedConditions,
+  ownerColumns,
+  ownerIdColumn,
   patchColumns,
   RUN_COLUMNS,
   RUN_JSON_COLUMNS,
@@ -23,6 +27,7 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import { StoredEventRow } from "../stored-event.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -37,6 +42,7 @@ import type {
   RunRow,
   RunStore,
   RunStoreTx,
+  RunWrite,
   StoredEvent,
   WorkerPatch,
   WorkerRow,
@@ -70,6 +76,13 @@ function decodeRun(row: Row): RunRow {
   return run as unknown as RunRow;
 }
 
+/** Owner records of the (encoded) ids in the JSON array bound second (one statement for any number). */
+const SELECT_OWNERS =
+  "SELECT id, kind, owner FROM run_owners WHERE run_pk = ? AND id IN (SELECT value FROM json_each(?))";
+
+/** The JSON array of encoded ids bound to `SELECT_OWNERS`. */
+const ownerIdList = (ids: readonly string[]): string => JSON.stringify(ids.map(ownerIdColumn));
+
 function decodeApiKey(row: Row): ApiKeyRow {
   return { ...(row as unknown as ApiKeyRow), scopes: JSON.parse(row.scopes as string) };
 }
@@ -100,6 +113,13 @@ const MAX_ROWS_PER_INSERT = 100;
 /** Most transactions one group commit carries. */
 const MAX_GROUP = 256;
 
+/**
+ * How long one group may run before it commits and lets the event loop turn (milliseconds; the
+ * transaction running when it elapses finishes first). Keeps event-loop delay bounded under a
+ * backlog of big batches, where 256 transactions could take far longer.
+ */
+const GROUP_BUDGET_MS = 10;
+
 interface PendingTransaction {
   fn: (tx: RunStoreTx) => Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -129,6 +149,7 @@ export class SqliteStore implements RunStore {
   private drained: Promise<void> = Promise.resolve();
   private readonly updateStatements = new Map<string, Database.Statement>();
   private txOps: RunStoreTx | undefined;
+  private readonly revocationListeners: ((keyId: string) => void)[] = [];
 
   constructor(private readonly options: SqliteStoreOptions) {
     mkdirSync(join(options.file, ".."), { recursive: true });
@@ -202,7 +223,8 @@ export class SqliteStore implements RunStore {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        await this.runGroup(this.pending.splice(0, MAX_GROUP));
+        await this.runGroup();
+        // Timers, socket reads, SSE writes and heartbeats run here, between groups.
         if (this.pending.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
@@ -211,17 +233,25 @@ export class SqliteStore implements RunStore {
     }
   }
 
-  private async runGroup(group: PendingTransaction[]): Promise<void> {
+  /**
+   * One group: queued transactions (including ones queued meanwhile) until `MAX_GROUP` ran or
+   * `GROUP_BUDGET_MS` passed, then COMMIT. better-sqlite3 is synchronous, so a group holds the
+   * event loop from BEGIN to COMMIT: the budget is what keeps that short under any backlog.
+   */
+  private async runGroup(): Promise<void> {
     const db = this.writer;
     try {
       db.exec("BEGIN IMMEDIATE");
     } catch (error) {
-      for (const t of group) t.reject(storeError(error));
+      for (const t of this.pending.splice(0, MAX_GROUP)) t.reject(storeError(error));
       return;
     }
+    const started = performance.now();
     const done: { t: PendingTransaction; value: unknown }[] = [];
     const failed: { t: PendingTransaction; error: unknown }[] = [];
-    for (const [index, t] of group.entries()) {
+    for (let ran = 0; ran < MAX_GROUP && performance.now() - started < GROUP_BUDGET_MS; ran++) {
+      const t = this.pending.shift();
+      if (!t) break;
       db.exec("SAVEPOINT tx");
       try {
         this.txOps ??= this.createTx();
@@ -231,10 +261,9 @@ export class SqliteStore implements RunStore {
       } catch (error) {
         if (!db.inTransaction) {
           // SQLite rolled the whole transaction back (disk full, I/O error): nothing of this
-          // group is committed. Fail what ran; re-queue what did not run yet.
+          // group is committed. Fail what ran; what did not run yet stays queued.
           for (const ran of [...done, ...failed]) ran.t.reject(storeError(error));
           t.reject(storeError(error));
-          this.pending.unshift(...group.slice(index + 1));
           return;
         }
         db.exec("ROLLBACK TO tx");
@@ -246,7 +275,7 @@ export class SqliteStore implements RunStore {
       db.exec("COMMIT");
     } catch (error) {
       if (db.inTransaction) db.exec("ROLLBACK");
-      for (const t of group) t.reject(storeError(error));
+      for (const { t } of [...done, ...failed]) t.reject(storeError(error));
       return;
     }
     for (const { t, value } of done) t.resolve(value);
@@ -281,6 +310,47 @@ export class SqliteStore implements RunStore {
     return row ? decodeRun(row) : undefined;
   }
 
+  async getRunForAppend(
+    projectId: string,
+    runId: string,
+    ownerIds: readonly string[],
+  ): Promise<{ run: RunRow; owners: OwnerRecord[] } | undefined> {
+    // Two statements on the reader, run back to back in one turn: no commit (all on this
+    // thread) can land between them.
+    const row = this.readStatement("SELECT * FROM runs WHERE project_id = ? AND run_id = ?").get(
+      projectId,
+      runId,
+    ) as Row | undefined;
+    if (!row) return undefined;
+    const owners =
+      ownerIds.length === 0
+        ? []
+        : (this.readStatement(SELECT_OWNERS).all(row.pk, ownerIdList(ownerIds)) as Row[]).map(
+            decodeOwnerColumns,
+          );
+    return { run: decodeRun(row), owners };
+  }
+
+  async appendToRun(write: RunWrite): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      // The guarded UPDATE first: when the run moved on since it was read, nothing is written.
+      const columns = patchColumns(write.patch);
+      const { expected } = write;
+      const changed = this.guardedUpdateStatement(columns).run(
+        ...columns.map((c) => encodeValue(c, write.patch[c])),
+        write.runPk,
+        expected.latest_event_id,
+        expected.status,
+        expected.lease_owner,
+        expected.lease_expires_at,
+      ).changes;
+      if (changed === 0) return false;
+      await tx.insertEvents(write.runPk, write.events);
+      await tx.putOwners(write.runPk, write.owners);
+      return true;
+    });
+  }
+
   async listRuns(filter: RunFilter, page: RunPage): Promise<RunRow[]> {
     const { sql, params } = runListQuery(filter, page, () => "?");
     return (this.readStatement(sql).all(...params) as Row[]).map(decodeRun);
@@ -295,12 +365,7 @@ export class SqliteStore implements RunStore {
       data: string;
       created_at: string;
     }[];
-    return rows.map((r) => ({
-      event_id: r.event_id,
-      event_type: r.event_type,
-      event: JSON.parse(r.data) as AguiEvent,
-      created_at: r.created_at,
-    }));
+    return rows.map((r) => new StoredEventRow(r.event_id, r.event_type, r.data, r.created_at));
   }
 
   async getConversation(projectId: string, id: string): Promise<ConversationRow | undefined> {
@@ -326,7 +391,7 @@ export class SqliteStore implements RunStore {
   }
 
   async revokeApiKey(projectId: string, id: string, at: string): Promise<boolean> {
-    return this.transaction(async () => {
+    const revoked = await this.transaction(async () => {
       const result = this.writer
         .prepare(
           "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE project_id = ? AND id = ?",
@@ -334,6 +399,16 @@ export class SqliteStore implements RunStore {
         .run(at, projectId, id);
       return result.changes > 0;
     });
+    if (revoked) for (const listener of this.revocationListeners) listener(id);
+    return revoked;
+  }
+
+  onApiKeyRevoked(listener: (keyId: string) => void): void {
+    this.revocationListeners.push(listener);
+  }
+
+  externalCommits(): number {
+    return this.writer.pragma("data_version", { simple: true }) as number;
   }
 
   async touchApiKey(id: string, at: string): Promise<void> {
@@ -394,6 +469,11 @@ export class SqliteStore implements RunStore {
     );
     const externalAfterSeq = db.prepare(
       "SELECT data FROM run_events WHERE run_pk = ? AND external_seq > ? ORDER BY external_seq LIMIT ?",
+    );
+    const selectOwners = db.prepare(SELECT_OWNERS);
+    const upsertOwner = db.prepare(
+      `INSERT INTO run_owners (run_pk, id, kind, owner) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_pk, id, kind) DO UPDATE SET owner = excluded.owner`,
     );
     const toolCallResult = db.prepare(
       `SELECT data FROM run_events WHERE run_pk = ? AND event_type = 'TOOL_CALL_RESULT'
@@ -476,6 +556,16 @@ export class SqliteStore implements RunStore {
         ) as { data: string }[];
         return rows.map((r) => JSON.parse(r.data) as AguiEvent);
       },
+      getOwners: async (runPk, ids) =>
+        ids.length === 0
+          ? []
+          : (selectOwners.all(runPk, ownerIdList(ids)) as Row[]).map(decodeOwnerColumns),
+      putOwners: async (runPk, owners) => {
+        for (const record of owners) {
+          const { id, kind, owner } = ownerColumns(record);
+          upsertOwner.run(runPk, id, kind, owner);
+        }
+      },
       findToolCallResult: async (runPk, toolCallId) => {
         const row = toolCallResult.get(runPk, toolCallId) as { data: string } | undefined;
         return row ? (JSON.parse(row.data) as AguiEvent) : undefined;
@@ -543,6 +633,20 @@ export class SqliteStore implements RunStore {
         return row ? decodeWorker(row) : undefined;
       },
     };
+  }
+
+  /** `UPDATE runs` of these columns, only while the run matches a `RunGuard`. */
+  private guardedUpdateStatement(columns: (keyof RunPatch)[]): Database.Statement {
+    const key = `guarded:${columns.join(",")}`;
+    let statement = this.updateStatements.get(key);
+    if (!statement) {
+      statement = this.writer.prepare(
+        `UPDATE runs SET ${columns.map((c) => `${c} = ?`).join(", ")}
+          WHERE pk = ? AND latest_event_id = ? AND status = ? AND lease_owner IS ? AND lease_expires_at IS ?`,
+      );
+      this.updateStatements.set(key, statement);
+    }
+    return statement;
   }
 
   private updateStatement(columns: (keyof RunPatch)[]): Database.Statement {

@@ -1,0 +1,97 @@
+/**
+ * PostgreSQL: an append costs two round trips to the database, one read and one write, however
+ * many events it carries, counted as the statements the server's connections send during it
+ * (a number, not a timing). The API key comes from the cache of verified keys; the
+ * cross-instance announcement is the live feed's coalesced NOTIFY, sent on its own connection
+ * after the answer, and not counted here.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import { text } from "../helpers/fixtures.ts";
+import { createRun, startTestServer, type TestServer } from "../helpers/server.ts";
+import { storeTargets } from "../helpers/stores.ts";
+
+const postgres = storeTargets().find((t) => t.kind === "postgres")!;
+
+/** The statements sent (by any pg client in this process) while `body` runs. */
+async function statementsDuring(body: () => Promise<void>): Promise<string[]> {
+  const sent: string[] = [];
+  const original = pg.Client.prototype.query;
+  const counting = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === "string" ? first : (first as { text?: string }).text;
+    if (!text?.includes("pg_notify")) sent.push(text ?? "");
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  };
+  pg.Client.prototype.query = counting as typeof original;
+  try {
+    await body();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return sent;
+}
+
+describe("round trips of an append [postgres]", { skip: postgres.skip }, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer("postgres");
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  const eventsUrl = (run: { run_id: string; conversation_id: string }) =>
+    `/conversations/${run.conversation_id}/runs/${run.run_id}/events`;
+
+  test("a 1-event append, the first append (RUN_STARTED by the server) and a 100-event batch each send 2 statements", async () => {
+    const run = await createRun(server);
+    const first = await statementsDuring(async () => {
+      const response = await server.request("POST", eventsUrl(run), {
+        events: [{ type: "TEXT_MESSAGE_START", messageId: "m", role: "assistant" }],
+      });
+      assert.equal(response.status, 200);
+    });
+    assert.equal(first.length, 2, first.join("\n---\n"));
+    await server.server.authenticator.settled();
+
+    const one = await statementsDuring(async () => {
+      const response = await server.request("POST", eventsUrl(run), {
+        events: [{ type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta: "x" }],
+        expected_previous_event_id: 2,
+      });
+      assert.equal(response.status, 200);
+    });
+    assert.equal(one.length, 2, one.join("\n---\n"));
+
+    const batch = Array.from({ length: 100 }, (_, i) => ({
+      type: "TEXT_MESSAGE_CONTENT",
+      messageId: "m",
+      delta: `token ${i}`,
+    }));
+    const hundred = await statementsDuring(async () => {
+      const response = await server.request("POST", eventsUrl(run), { events: batch });
+      assert.equal(response.status, 200);
+      assert.equal(response.body.latest_event_id, 103);
+    });
+    assert.equal(hundred.length, 2, hundred.join("\n---\n"));
+  });
+
+  test("the count is the same on a run with a long history", async () => {
+    const run = await createRun(server);
+    for (let m = 0; m < 20; m++) {
+      const response = await server.request("POST", eventsUrl(run), {
+        events: text(`m${m}`, "hello"),
+      });
+      assert.equal(response.status, 200);
+    }
+    const sent = await statementsDuring(async () => {
+      const response = await server.request("POST", eventsUrl(run), {
+        events: text("last", "bye"),
+      });
+      assert.equal(response.status, 200);
+    });
+    assert.equal(sent.length, 2, sent.join("\n---\n"));
+  });
+});
