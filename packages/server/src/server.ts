@@ -15,6 +15,8 @@ import { buildApp } from "./http/app.ts";
 import { Metrics } from "./http/metrics.ts";
 import type { LedgerContext } from "./ledger/context.ts";
 import { Live } from "./live/live.ts";
+import { PrometheusRetentionMetrics } from "./retention/metrics.ts";
+import { Sweeper } from "./retention/sweeper.ts";
 import { openStore } from "./store/open-store.ts";
 import type { RunRow, RunStore } from "./store/types.ts";
 import { type ClaimWakeups, claimSignalFor, LocalClaimWakeups } from "./workers/wakeups.ts";
@@ -30,6 +32,8 @@ export interface RunlineServer {
   live: Live;
   /** Wakes long-polling worker claims; a cross-instance feed calls its `notify` too. */
   claimWakeups: ClaimWakeups;
+  /** The retention sweeper (contract §9): started with the server, stopped by `close`. */
+  sweeper: Sweeper;
   /** The admin key generated on first start of an empty database (print it once). */
   generatedKey: string | undefined;
   /** Stops accepting, finishes in-flight requests, ends streams, closes the store. */
@@ -75,10 +79,20 @@ export async function createServer(
     claimWakeups.notify(signal);
     live.feed?.publishClaim(signal);
   });
+  const sweeper = new Sweeper({
+    store,
+    now: ledger.now,
+    retentionDays: config.retention.days,
+    tombstoneDays: config.retention.tombstoneDays,
+    intervalMs: config.retention.sweepIntervalMs,
+    batchRows: config.retention.batchRows,
+    metrics: new PrometheusRetentionMetrics(metrics.registry),
+  });
   const app = await buildApp(
     {
       config,
       ledger,
+      sweeper,
       authenticator: new Authenticator(store, tokens, new UserJwts(config.jwt)),
       tokens,
       metrics,
@@ -88,6 +102,8 @@ export async function createServer(
     options.logger ?? true,
   );
   live.useLogger(app.log);
+  sweeper.onError((error) => app.log.warn({ err: error }, "retention sweep failed"));
+  sweeper.start();
   let closed = false;
   return {
     app,
@@ -96,6 +112,7 @@ export async function createServer(
     tokens,
     live,
     claimWakeups,
+    sweeper,
     onCommitted: (listener) => {
       committedListeners.push(listener);
     },
@@ -103,6 +120,7 @@ export async function createServer(
     async close() {
       if (closed) return;
       closed = true;
+      await sweeper.stop();
       await app.close(); // its preClose hook ends open streams first
       await live.close();
       await store.close();

@@ -39,6 +39,7 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import type { RetentionReads } from "../retention.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -56,6 +57,7 @@ import type {
   WorkerPatch,
   WorkerRow,
 } from "../types.ts";
+import { postgresRetentionReads, postgresRetentionTx } from "./retention-ops.ts";
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -324,6 +326,9 @@ export class PostgresStore implements RunStore {
   /** Connection settings for the dedicated migration connection (no statement timeout). */
   private readonly migrationConfig: pg.ClientConfig;
   private closing: Promise<void> | undefined;
+  readonly retention: RetentionReads = postgresRetentionReads((text, values) =>
+    query(this.pool, text, values),
+  );
 
   constructor(options: PostgresStoreOptions) {
     const base: pg.ClientConfig = {
@@ -474,7 +479,7 @@ export class PostgresStore implements RunStore {
   async getRun(projectId: string, runId: string): Promise<RunRow | undefined> {
     const { rows } = await query(
       this.pool,
-      `SELECT ${RUN_SELECT} FROM runs WHERE project_id = $1 AND run_id = $2`,
+      `SELECT ${RUN_SELECT} FROM runs WHERE project_id = $1 AND run_id = $2 AND deleted_at IS NULL`,
       [projectId, runId],
     );
     return rows[0] && decodeRun(rows[0]);
@@ -606,9 +611,13 @@ async function apiKeyByPrefix(exec: Exec, prefix: string): Promise<ApiKeyRow | u
 /** The operations of one transaction, every statement run through `exec` on its connection. */
 function transactionOps(exec: Exec): RunStoreTx {
   return {
+    retention: postgresRetentionTx(exec),
     getRunForUpdate: async (projectId, runId) => {
       const { rows } = await exec(
-        `SELECT ${RUN_SELECT} FROM runs WHERE project_id = $1 AND run_id = $2 FOR UPDATE`,
+        // A run marked deleted (§9) is gone for every operation; its tombstone answers instead.
+        `SELECT ${RUN_SELECT} FROM runs
+          WHERE project_id = $1 AND run_id = $2 AND deleted_at IS NULL
+          FOR UPDATE`,
         [projectId, runId],
       );
       return rows[0] && decodeRun(rows[0]);

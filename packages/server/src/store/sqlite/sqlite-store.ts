@@ -23,6 +23,7 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import type { RetentionReads } from "../retention.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -41,6 +42,11 @@ import type {
   WorkerPatch,
   WorkerRow,
 } from "../types.ts";
+import {
+  ensureIncrementalVacuum,
+  sqliteRetentionReads,
+  sqliteRetentionTx,
+} from "./retention-ops.ts";
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or ":memory:" is NOT supported (two connections). */
@@ -62,7 +68,8 @@ function encodeRun(run: NewRun): Row {
 }
 
 function decodeRun(row: Row): RunRow {
-  const run = { ...row } as Record<string, unknown>;
+  // `deleted_at` (§9) only ever selects which rows are visible: it is not part of a run.
+  const { deleted_at: _deleted, ...run } = row as Record<string, unknown>;
   for (const column of RUN_JSON_COLUMNS) {
     const value = run[column];
     run[column] = typeof value === "string" ? JSON.parse(value) : null;
@@ -129,10 +136,17 @@ export class SqliteStore implements RunStore {
   private drained: Promise<void> = Promise.resolve();
   private readonly updateStatements = new Map<string, Database.Statement>();
   private txOps: RunStoreTx | undefined;
+  readonly retention: RetentionReads = sqliteRetentionReads(
+    () => this.read(),
+    () => this.writer,
+    (fn) => this.transaction(async () => fn()),
+  );
 
   constructor(private readonly options: SqliteStoreOptions) {
     mkdirSync(join(options.file, ".."), { recursive: true });
     this.writer = new Database(options.file);
+    // Before the first table exists (new files): lets the sweeper return free pages (§9).
+    this.writer.pragma("auto_vacuum = INCREMENTAL");
     this.writer.pragma("journal_mode = WAL");
     this.writer.pragma(`synchronous = ${options.synchronous}`);
     this.writer.pragma("foreign_keys = ON");
@@ -141,6 +155,7 @@ export class SqliteStore implements RunStore {
 
   async migrate(): Promise<void> {
     const db = this.writer;
+    ensureIncrementalVacuum(db);
     db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     );
@@ -274,10 +289,9 @@ export class SqliteStore implements RunStore {
   }
 
   async getRun(projectId: string, runId: string): Promise<RunRow | undefined> {
-    const row = this.readStatement("SELECT * FROM runs WHERE project_id = ? AND run_id = ?").get(
-      projectId,
-      runId,
-    ) as Row | undefined;
+    const row = this.readStatement(
+      "SELECT * FROM runs WHERE project_id = ? AND run_id = ? AND deleted_at IS NULL",
+    ).get(projectId, runId) as Row | undefined;
     return row ? decodeRun(row) : undefined;
   }
 
@@ -372,7 +386,10 @@ export class SqliteStore implements RunStore {
 
   private createTx(): RunStoreTx {
     const db = this.writer;
-    const selectRun = db.prepare("SELECT * FROM runs WHERE project_id = ? AND run_id = ?");
+    // A run marked deleted (§9) is gone for every operation; its tombstone answers instead.
+    const selectRun = db.prepare(
+      "SELECT * FROM runs WHERE project_id = ? AND run_id = ? AND deleted_at IS NULL",
+    );
     const insertRun = db.prepare(
       `INSERT INTO runs (${RUN_COLUMNS.join(", ")}) VALUES (${RUN_COLUMNS.map((c) => `@${c}`).join(", ")})
        ON CONFLICT (project_id, run_id) DO NOTHING RETURNING *`,
@@ -437,6 +454,7 @@ export class SqliteStore implements RunStore {
     );
 
     return {
+      retention: sqliteRetentionTx(db),
       getRunForUpdate: async (projectId, runId) => {
         const row = selectRun.get(projectId, runId) as Row | undefined;
         return row ? decodeRun(row) : undefined;
