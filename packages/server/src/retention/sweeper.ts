@@ -70,6 +70,8 @@ export class Sweeper {
   private running: Promise<SweepReport> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The last sweep gave back a full step of pages: keep going even with nothing purged. */
+  private reclaiming = false;
   private errorListener: (error: unknown) => void = () => undefined;
   private readonly treesPerBatch: number;
   private readonly maxBatches: number;
@@ -148,10 +150,13 @@ export class Sweeper {
       this.options.metrics?.swept(report);
       return report;
     }
-    if (report.purgedRows > 0 || report.tombstonesExpired > 0) {
+    if (report.purgedRows > 0 || report.tombstonesExpired > 0 || this.reclaiming) {
       const started = performance.now();
       report.pagesReclaimed = await this.options.store.retention.reclaimSpace(this.vacuumPages);
       this.options.metrics?.transaction("vacuum", (performance.now() - started) / 1000);
+      // A full step: more free pages may be waiting; the next sweep goes on at once.
+      this.reclaiming = report.pagesReclaimed >= this.vacuumPages;
+      if (this.reclaiming) report.more = true;
     }
     this.options.metrics?.swept(report);
     this.options.metrics?.backlog(await this.options.store.retention.backlog());
