@@ -34,6 +34,8 @@ import type {
   LoggedEventSchema,
   PageInfoSchema,
   ProblemSchema,
+  ProjectSettingsBody,
+  ProjectSettingsSchema,
   pageOf,
   RegisterWorkerBody,
   RunEventTokenSchema,
@@ -95,6 +97,8 @@ export type HeartbeatInput = NonNullable<z.input<typeof HeartbeatBody>>;
 export type ClaimInput = NonNullable<z.input<typeof ClaimBody>>;
 export type LeaseInput = NonNullable<z.input<typeof LeaseBody>>;
 export type WorkerSessionInput = z.input<typeof WorkerSessionBody>;
+export type ProjectSettings = z.output<typeof ProjectSettingsSchema>;
+export type ProjectSettingsInput = NonNullable<z.input<typeof ProjectSettingsBody>>;
 
 /** Query strings: every parameter may be left out (the server applies its defaults). */
 export type RunListParams = Partial<z.output<typeof RunListQuery>>;
