@@ -25,6 +25,7 @@ import type {
   CreateConversationInput,
   CreatedApiKey,
   CreateRunInput,
+  CurrentCredential,
   EventListParams,
   EventWriterToken,
   HeartbeatInput,
@@ -282,6 +283,11 @@ export class RunlineClient {
 
   async deleteApiKey(id: string, options?: RequestOptions): Promise<void> {
     await this.transport.json("DELETE", path`/api-keys/${id}`, options);
+  }
+
+  /** The calling credential: its project, kind and scopes. */
+  getCurrentCredential(options?: RequestOptions): Promise<CurrentCredential> {
+    return this.get("/credentials/current", {}, options);
   }
 
   /** A short-lived token that can append to this run only. */

@@ -26,6 +26,7 @@ import type {
   CreateConversationBody,
   CreatedApiKeySchema,
   CreateRunBody,
+  CurrentCredentialSchema,
   cancelledOf,
   completedOf,
   EventListQuery,
@@ -97,6 +98,7 @@ export type HeartbeatInput = NonNullable<z.input<typeof HeartbeatBody>>;
 export type ClaimInput = NonNullable<z.input<typeof ClaimBody>>;
 export type LeaseInput = NonNullable<z.input<typeof LeaseBody>>;
 export type WorkerSessionInput = z.input<typeof WorkerSessionBody>;
+export type CurrentCredential = z.output<typeof CurrentCredentialSchema>;
 export type ProjectSettings = z.output<typeof ProjectSettingsSchema>;
 export type ProjectSettingsInput = NonNullable<z.input<typeof ProjectSettingsBody>>;
 

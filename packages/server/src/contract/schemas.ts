@@ -465,3 +465,10 @@ export const RunDeletedProblem = z.object({
   request_id: z.string(),
   deleted_at: z.string(),
 });
+
+/** Who the caller is (`GET /credentials/current`): what a UI needs to offer only what works. */
+export const CurrentCredentialSchema = z.object({
+  project_id: z.string(),
+  kind: z.enum(["api_key", "jwt", "run_writer", "worker"]),
+  scopes: z.array(ScopeSchema),
+});

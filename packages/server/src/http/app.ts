@@ -39,6 +39,7 @@ import { refuseNul } from "./nul-guard.ts";
 import { installProblemHandlers, sendProblem } from "./problems.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
+import { credentialRoutes } from "./routes/credentials.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { inspectorRoutes } from "./routes/inspector.ts";
@@ -186,6 +187,7 @@ export async function buildApp(
   streamRoutes(typed, deps.ledger, deps.live);
   inspectorRoutes(typed);
   apiKeyRoutes(typed, deps.ledger);
+  credentialRoutes(typed);
   retentionRoutes(typed, {
     ledger: deps.ledger,
     sweeper: deps.sweeper ?? { wake: () => undefined },
