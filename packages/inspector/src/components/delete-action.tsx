@@ -3,8 +3,8 @@
  * confirmation, then `DELETE /runs/{run_id}`, which erases the run and every run it spawned.
  */
 import type { AgentRunRecord } from "@runline/client";
-import { useState } from "react";
 import { useApi } from "../lib/api.tsx";
+import { useConfirmedAction } from "../lib/use-confirmed-action.ts";
 import { ConfirmDialog } from "./confirm-dialog.tsx";
 
 export function DeleteAction(props: {
@@ -12,48 +12,28 @@ export function DeleteAction(props: {
   childRuns: number;
   onDeleted: () => void;
 }) {
-  const { client, describe } = useApi();
+  const { client } = useApi();
   const { record } = props;
-  const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-
-  const confirm = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await client.deleteRun(record.run_id);
-      setOpen(false);
-      props.onDeleted();
-    } catch (caught) {
-      setError(describe(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const dialog = useConfirmedAction(async () => {
+    await client.deleteRun(record.run_id);
+    props.onDeleted();
+  });
 
   return (
     <>
-      <button
-        type="button"
-        className="danger"
-        onClick={() => {
-          setError(undefined);
-          setOpen(true);
-        }}
-      >
+      <button type="button" className="danger" onClick={dialog.show}>
         Delete run…
       </button>
       <ConfirmDialog
-        open={open}
+        open={dialog.open}
         title="Delete this run?"
         confirmLabel="Delete run"
         cancelLabel="Keep it"
         danger
-        busy={busy}
-        error={error}
-        onConfirm={() => void confirm()}
-        onCancel={() => setOpen(false)}
+        busy={dialog.busy}
+        error={dialog.error}
+        onConfirm={dialog.confirm}
+        onCancel={dialog.hide}
       >
         <p>
           Run <span className="mono">{record.run_id}</span>

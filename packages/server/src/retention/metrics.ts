@@ -16,7 +16,7 @@ export class PrometheusRetentionMetrics implements RetentionMetrics {
     const registers = [registry];
     this.transactions = new Histogram({
       name: "runline_retention_transaction_duration_seconds",
-      help: "Time of one sweeper transaction (queue wait included): on SQLite, the longest an append waits for the sweeper",
+      help: "Time inside one sweeper transaction: on SQLite, how long appends wait for the sweeper's hold on the writer",
       labelNames: ["phase"] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,

@@ -20,7 +20,7 @@ import type { RunStore, RunStoreTx } from "../store/types.ts";
 import { effectiveRetentionDays } from "./project-settings.ts";
 
 export interface RetentionMetrics {
-  /** One sweeper transaction took `seconds` (queue wait included). */
+  /** The body of one sweeper transaction took `seconds` (the writer is held that long). */
   transaction(phase: SweepPhase, seconds: number): void;
   swept(report: SweepReport): void;
   backlog(runs: number): void;
@@ -165,12 +165,17 @@ export class Sweeper {
 
   /** One sweeper transaction: refused (SweeperLocked) when another instance holds the lock. */
   private async step<T>(phase: SweepPhase, fn: (tx: RunStoreTx) => Promise<T>): Promise<T> {
-    const started = performance.now();
     const result = await this.options.store.transaction(async (tx) => {
       if (!(await tx.retention.tryLockSweeper())) throw new SweeperLocked();
-      return fn(tx);
+      // Timed inside the transaction: on SQLite this is how long the writer (and so every
+      // append) waits for the sweeper; queueing behind appends is not counted.
+      const started = performance.now();
+      try {
+        return await fn(tx);
+      } finally {
+        this.options.metrics?.transaction(phase, (performance.now() - started) / 1000);
+      }
     });
-    this.options.metrics?.transaction(phase, (performance.now() - started) / 1000);
     // Appends and other writers get their turn between two sweeper transactions.
     await yieldToEventLoop();
     return result;
