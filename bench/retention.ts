@@ -9,7 +9,7 @@
  * deleted through the API) in batches of RUNLINE_SWEEP_BATCH_ROWS. Prints append latency
  * percentiles for both phases (and their ratio), and the duration of each sweeper transaction.
  * Bounded: fixed counts, 127.0.0.1 only. Env: RUNS (default 20), EVENTS (2500), APPENDS (1500),
- * BATCH (500).
+ * BATCH (200).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,7 +21,7 @@ import { createServer } from "../packages/server/src/server.ts";
 const RUNS = Number(process.env.RUNS ?? 20);
 const EVENTS = Number(process.env.EVENTS ?? 2500);
 const APPENDS = Number(process.env.APPENDS ?? 1500);
-const BATCH = Number(process.env.BATCH ?? 500);
+const BATCH = Number(process.env.BATCH ?? 200);
 const KEY = "vf_bench_0123456789abcdefghijklmnop";
 
 const dataDir = mkdtempSync(join(tmpdir(), "runline-retention-bench-"));

@@ -59,7 +59,7 @@ const EnvSchema = z.object({
   RUNLINE_RETENTION_DAYS: intFromEnv(0, 36_500).default(0),
   RUNLINE_TOMBSTONE_DAYS: intFromEnv(30, 36_500).default(30),
   RUNLINE_SWEEP_INTERVAL_MS: intFromEnv(0, 86_400_000).default(60_000),
-  RUNLINE_SWEEP_BATCH_ROWS: intFromEnv(10, 100_000).default(500),
+  RUNLINE_SWEEP_BATCH_ROWS: intFromEnv(10, 100_000).default(200),
   RUNLINE_LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info"),

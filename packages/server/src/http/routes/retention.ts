@@ -5,6 +5,7 @@ import {
   DeleteConversationQuery,
   ProjectSettingsBody,
   ProjectSettingsSchema,
+  RunDeletedProblem,
   RunParams,
 } from "../../contract/schemas.ts";
 import type { LedgerContext } from "../../ledger/context.ts";
@@ -37,7 +38,7 @@ export function retentionRoutes(app: TypedApp, deps: RetentionRouteDeps): void {
           "deleted_at) on every route for at least 30 days, and its id cannot be reused. " +
           "409 run_active (with active_run_ids) when the run or a descendant is still active.",
         params: RunParams,
-        response: { 204: z.null().describe("Deleted") },
+        response: { 204: z.null().describe("Deleted"), 410: RunDeletedProblem },
       },
     },
     async (request, reply) => {
