@@ -72,7 +72,10 @@ export class Sweeper {
   private stopped = false;
   /** The last sweep gave back a full step of pages: keep going even with nothing purged. */
   private reclaiming = false;
+  /** A `wake()` came during a sweep: the next one starts as soon as it ends. */
+  private woken = false;
   private errorListener: (error: unknown) => void = () => undefined;
+  private readonly sweptListeners: ((report: SweepReport) => void)[] = [];
   private readonly treesPerBatch: number;
   private readonly maxBatches: number;
   private readonly vacuumPages: number;
@@ -81,6 +84,11 @@ export class Sweeper {
     this.treesPerBatch = options.treesPerBatch ?? 20;
     this.maxBatches = options.maxBatchesPerSweep ?? 200;
     this.vacuumPages = options.vacuumPages ?? 256;
+  }
+
+  /** Told after every sweep, background or not (tests and logs watch the loop through it). */
+  onSwept(listener: (report: SweepReport) => void): void {
+    this.sweptListeners.push(listener);
   }
 
   /** Told when a background sweep fails (the next one is scheduled as usual). */
@@ -93,9 +101,11 @@ export class Sweeper {
     if (this.options.intervalMs > 0) this.schedule(0);
   }
 
-  /** Asks for a sweep soon (after a `DELETE`), unless the loop is off or one is running. */
+  /** Asks for a sweep soon (after a `DELETE`): now, or right after the one running. */
   wake(): void {
-    if (this.options.intervalMs > 0 && !this.running) this.schedule(0);
+    if (this.options.intervalMs <= 0) return;
+    if (this.running) this.woken = true;
+    else this.schedule(0);
   }
 
   async stop(): Promise<void> {
@@ -110,7 +120,9 @@ export class Sweeper {
     this.running = this.sweep().finally(() => {
       this.running = undefined;
     });
-    return this.running;
+    const report = await this.running;
+    for (const listener of this.sweptListeners) listener(report);
+    return report;
   }
 
   private schedule(delayMs: number): void {
@@ -118,7 +130,11 @@ export class Sweeper {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.runOnce().then(
-        (report) => this.schedule(report.more ? 0 : this.options.intervalMs),
+        (report) => {
+          const again = report.more || this.woken;
+          this.woken = false;
+          this.schedule(again ? 0 : this.options.intervalMs);
+        },
         (error: unknown) => {
           this.options.metrics?.failed();
           this.errorListener(error);

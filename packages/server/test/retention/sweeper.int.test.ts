@@ -329,3 +329,29 @@ for (const target of storeTargets()) {
     });
   });
 }
+
+describeRetention(
+  "the background sweeper",
+  (get) => {
+    test("purges a deleted run on its own, woken by the DELETE, without anyone calling it", async () => {
+      const { server, raw } = get();
+      const run = await createRun(server);
+      await appendMany(server, run.run_id, 100);
+      await complete(server, run.run_id);
+      const pk = Number((await raw("SELECT pk FROM runs WHERE run_id = $1", [run.run_id]))[0]!.pk);
+      const purged = new Promise<void>((resolve) => {
+        server.server.sweeper.onSwept((report) => {
+          if (report.purgedRuns > 0) resolve();
+        });
+      });
+      assert.equal((await server.request("DELETE", `/runs/${run.run_id}`)).status, 204);
+      await purged;
+      assert.equal(
+        await countOf(raw, "SELECT COUNT(*) AS n FROM run_events WHERE run_pk = $1", [pk]),
+        0,
+      );
+      assert.equal(await countOf(raw, "SELECT COUNT(*) AS n FROM runs WHERE pk = $1", [pk]), 0);
+    });
+  },
+  { RUNLINE_SWEEP_INTERVAL_MS: "3600000" },
+);
