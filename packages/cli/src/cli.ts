@@ -9,6 +9,7 @@
 
 import { runAdmin } from "./admin.ts";
 import { UsageError } from "./args.ts";
+import { runConversations } from "./conversations/index.ts";
 import { EXIT, type Io } from "./io.ts";
 import { runRuns } from "./runs/index.ts";
 import { serve } from "./serve.ts";
@@ -25,13 +26,15 @@ Usage:
   runline runs events <run_id>           a page of a run's event log
   runline runs tail <run_id>             follow a run live until it ends
   runline runs cancel <run_id>           cancel a run
+  runline runs rm <run_id>               delete an ended run and its descendants
+  runline conversations rm <id>          delete a conversation and all its runs
   runline --help
 
 Run "runline <command> --help" for details, e.g. "runline runs tail --help".
 
 serve, projects and keys work on the server's store: DATABASE_URL (PostgreSQL) when set,
 else SQLite in RUNLINE_DATA_DIR (default ./data).
-runs commands talk to a server over HTTP: --url or RUNLINE_URL (default
+runs and conversations commands talk to a server over HTTP: --url or RUNLINE_URL (default
 http://127.0.0.1:8787), --key or RUNLINE_API_KEY.
 --json makes output machine-readable.
 
@@ -63,6 +66,8 @@ export async function runline(argv: readonly string[], io: Io): Promise<number> 
       return runAdmin(argv, io);
     case "runs":
       return runRuns(rest, io);
+    case "conversations":
+      return runConversations(rest, io);
     default:
       io.err(`runline: unknown command "${noun}"\n\n${USAGE}`);
       return EXIT.usage;

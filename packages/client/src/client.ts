@@ -25,12 +25,15 @@ import type {
   CreateConversationInput,
   CreatedApiKey,
   CreateRunInput,
+  CurrentCredential,
   EventListParams,
   EventWriterToken,
   HeartbeatInput,
   LeaseInput,
   LoggedEvent,
   Page,
+  ProjectSettings,
+  ProjectSettingsInput,
   RegisterWorkerInput,
   RunListParams,
   RunReply,
@@ -282,6 +285,11 @@ export class RunlineClient {
     await this.transport.json("DELETE", path`/api-keys/${id}`, options);
   }
 
+  /** The calling credential: its project, kind and scopes. */
+  getCurrentCredential(options?: RequestOptions): Promise<CurrentCredential> {
+    return this.get("/credentials/current", {}, options);
+  }
+
   /** A short-lived token that can append to this run only. */
   createEventWriterToken(runId: string, options?: RequestOptions): Promise<EventWriterToken> {
     return this.post(path`/runs/${runId}/event-writer-token`, undefined, options);
@@ -298,6 +306,44 @@ export class RunlineClient {
       undefined,
       options,
     );
+  }
+
+  // ── Retention and deletion (§9) ──────────────────────────────────────────────────────────
+
+  /**
+   * Deletes an ended run and its descendants (scope `runs:write`). Afterwards the run answers
+   * 410 `run_deleted`; 409 `run_active` while it or a descendant is active.
+   */
+  async deleteRun(runId: string, options?: RequestOptions): Promise<void> {
+    await this.transport.json("DELETE", path`/runs/${runId}`, options);
+  }
+
+  /**
+   * Deletes a conversation and every run in it (with their descendants). `cancel: true`
+   * cancels active runs first; without it an active run makes this 409 `run_active`.
+   */
+  async deleteConversation(
+    conversationId: string,
+    params: { cancel?: boolean } = {},
+    options?: RequestOptions,
+  ): Promise<void> {
+    await this.transport.json("DELETE", path`/conversations/${conversationId}`, {
+      ...options,
+      query: { cancel: params.cancel === undefined ? undefined : String(params.cancel) },
+    });
+  }
+
+  /** The caller's project settings: its retention (scope `admin`). */
+  getProjectSettings(options?: RequestOptions): Promise<ProjectSettings> {
+    return this.get("/projects/current/settings", {}, options);
+  }
+
+  /** Sets the project's retention: days, 0 = forever, null = the server default (scope `admin`). */
+  putProjectSettings(
+    input: ProjectSettingsInput,
+    options?: RequestOptions,
+  ): Promise<ProjectSettings> {
+    return this.transport.json("PUT", "/projects/current/settings", { ...options, body: input });
   }
 
   // ── Agent workers (§5) ───────────────────────────────────────────────────────────────────

@@ -457,3 +457,48 @@ export const WorkerRunSchema = AgentRunRecordSchema.extend({
   request_snapshot: JsonObject,
   worker_session: JsonObject.nullable(),
 });
+
+// ── Retention and deletion (contract §9) ────────────────────────────────────────────────────
+
+export const DeleteConversationQuery = z.object({
+  cancel: z
+    .enum(["true", "false"], { message: 'must be "true" or "false"' })
+    .optional()
+    .transform((v) => v === "true")
+    .describe("Cancel the conversation's active runs first instead of answering 409 run_active"),
+});
+
+export const ProjectSettingsBody = optionalBody(
+  z.strictObject({
+    retention_days: opt(z.number().int().min(0).max(36_500)).describe(
+      "Delete runs this many days after they ended; 0 keeps them forever; null or absent: the server default (RUNLINE_RETENTION_DAYS)",
+    ),
+  }),
+);
+
+export const ProjectSettingsSchema = z.object({
+  project_id: z.string(),
+  retention_days: z.number().int().nullable(),
+  effective_retention_days: z
+    .number()
+    .int()
+    .describe("What the sweeper applies: retention_days, else the server default; 0 = forever"),
+});
+
+/** The 410 answer for a deleted run (every run route), for the OpenAPI document. */
+export const RunDeletedProblem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.literal(410),
+  detail: z.string(),
+  code: z.literal("run_deleted"),
+  request_id: z.string(),
+  deleted_at: z.string(),
+});
+
+/** Who the caller is (`GET /credentials/current`): what a UI needs to offer only what works. */
+export const CurrentCredentialSchema = z.object({
+  project_id: z.string(),
+  kind: z.enum(["api_key", "jwt", "run_writer", "worker"]),
+  scopes: z.array(ScopeSchema),
+});

@@ -26,6 +26,7 @@ import type {
   CreateConversationBody,
   CreatedApiKeySchema,
   CreateRunBody,
+  CurrentCredentialSchema,
   cancelledOf,
   completedOf,
   EventListQuery,
@@ -34,6 +35,8 @@ import type {
   LoggedEventSchema,
   PageInfoSchema,
   ProblemSchema,
+  ProjectSettingsBody,
+  ProjectSettingsSchema,
   pageOf,
   RegisterWorkerBody,
   RunEventTokenSchema,
@@ -133,3 +136,7 @@ export type CancelResult<R> = Omit<
 };
 export type RunReply<R = z.output<typeof RunReplySchema>["run"]> = { run: R };
 export type ToolResultReply = z.output<typeof ToolResultResponse>;
+
+export type CurrentCredential = z.output<typeof CurrentCredentialSchema>;
+export type ProjectSettings = z.output<typeof ProjectSettingsSchema>;
+export type ProjectSettingsInput = NonNullable<z.input<typeof ProjectSettingsBody>>;

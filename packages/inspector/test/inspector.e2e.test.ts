@@ -583,6 +583,75 @@ describe("inspector in headless Chromium", {
     assert.equal(childNow.body.status, "cancelled");
   });
 
+  test("deletes an ended run and its descendants after confirmation, offered only to keys that may write", {
+    timeout: TEST_TIMEOUT,
+  }, async () => {
+    await signedIn();
+    // An active run can be cancelled but not deleted.
+    const active = await running();
+    await openRun(active);
+    await status("running");
+    await page.getByRole("button", { name: "Cancel run…" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Delete run…" }).count(), 0);
+
+    const parent = await running();
+    const child = (await createRun(server, { parent_run_id: parent.run_id })) as Run;
+    for (const run of [child, parent]) {
+      const done = await server.request("POST", `/runs/${run.run_id}/complete`, {
+        status: "completed",
+      });
+      assert.equal(done.status, 200, done.text);
+    }
+    await openRun(parent);
+    await status("completed");
+
+    await page.getByRole("button", { name: "Delete run…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Delete this run?" });
+    await dialog.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Keep it");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    assert.equal((await server.request("GET", `/runs/${parent.run_id}`)).status, 200);
+
+    await page.getByRole("button", { name: "Delete run…" }).click();
+    await dialog.getByText(/the 1 run it spawned/).waitFor();
+    await screenshot(page, "delete-dialog");
+    await dialog.getByRole("button", { name: "Delete run", exact: true }).click();
+    await page.getByText(`Run ${parent.run_id} was deleted.`).waitFor();
+    for (const run of [parent, child]) {
+      const gone = await server.request("GET", `/runs/${run.run_id}`);
+      assert.equal(gone.status, 410);
+      assert.equal(gone.body.code, "run_deleted");
+    }
+
+    // A read-only key is not offered the action at all.
+    const reader = await server.request("POST", "/api-keys", {
+      name: "reader",
+      scopes: ["agent-runs:read"],
+    });
+    assert.equal(reader.status, 201, reader.text);
+    const ended = await running();
+    await server.request("POST", `/runs/${ended.run_id}/complete`, { status: "failed" });
+    const other = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    try {
+      const tab = await other.newPage();
+      await tab.goto(`${server.url}/ui/`);
+      await tab.getByLabel("API key").fill(reader.body.key);
+      await tab.getByRole("button", { name: "Sign in" }).click();
+      await tab.getByRole("heading", { level: 1, name: "Runs" }).waitFor();
+      const credential = tab.waitForResponse((r) => r.url().endsWith("/credentials/current"));
+      await tab.goto(
+        `${server.url}/ui/conversations/${ended.conversation_id}/runs/${ended.run_id}`,
+      );
+      const answer = await credential;
+      assert.deepEqual((await answer.json()).scopes, ["agent-runs:read"]);
+      await tab.locator('.run-header-line [data-status="failed"]').waitFor();
+      assert.equal(await tab.getByRole("button", { name: "Delete run…" }).count(), 0);
+    } finally {
+      await other.close();
+    }
+  });
+
   test(`keeps a ${BIG_EVENTS.toLocaleString("en")}-event log windowed, loads pages on demand and filters`, {
     timeout: 180_000,
   }, async () => {

@@ -101,6 +101,14 @@ export const Problems = {
   runNotWaiting: problem(409, "run_not_waiting", "Run not waiting"),
   conflict: problem(409, "conflict", "Conflict"),
 
+  runActive: (detail: string, activeRunIds: string[]) =>
+    new ProblemError(409, "run_active", "Run active", detail, { active_run_ids: activeRunIds }),
+
+  runDeleted: (runId: string, deletedAt: string) =>
+    new ProblemError(410, "run_deleted", "Run deleted", `Run ${runId} was deleted`, {
+      deleted_at: deletedAt,
+    }),
+
   payloadTooLarge: problem(413, "payload_too_large", "Payload too large"),
   unsupportedMediaType: problem(415, "unsupported_media_type", "Unsupported media type"),
   rateLimited: (retryAfterSeconds: number, detail = "Too many requests") =>

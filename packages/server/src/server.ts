@@ -15,6 +15,8 @@ import { buildApp } from "./http/app.ts";
 import { Metrics } from "./http/metrics.ts";
 import type { LedgerContext } from "./ledger/context.ts";
 import { Live } from "./live/live.ts";
+import { PrometheusRetentionMetrics } from "./retention/metrics.ts";
+import { Sweeper } from "./retention/sweeper.ts";
 import { openStore } from "./store/open-store.ts";
 import type { RunRow, RunStore } from "./store/types.ts";
 import { type ClaimWakeups, claimSignalFor, LocalClaimWakeups } from "./workers/wakeups.ts";
@@ -32,6 +34,8 @@ export interface RunlineServer {
   live: Live;
   /** Wakes long-polling worker claims; a cross-instance feed calls its `notify` too. */
   claimWakeups: ClaimWakeups;
+  /** The retention sweeper (contract §9): started with the server, stopped by `close`. */
+  sweeper: Sweeper;
   /** The admin key generated on first start of an empty database (print it once). */
   generatedKey: string | undefined;
   /**
@@ -95,10 +99,20 @@ export async function createServer(
   live.feed?.on("apiKeyRevoked", (keyId) => authenticator.apiKeys.forget(keyId));
   live.feed?.on("lost", () => authenticator.apiKeys.suspend());
   live.feed?.on("restored", () => authenticator.apiKeys.resume());
+  const sweeper = new Sweeper({
+    store,
+    now: ledger.now,
+    retentionDays: config.retention.days,
+    tombstoneDays: config.retention.tombstoneDays,
+    intervalMs: config.retention.sweepIntervalMs,
+    batchRows: config.retention.batchRows,
+    metrics: new PrometheusRetentionMetrics(metrics.registry),
+  });
   const app = await buildApp(
     {
       config,
       ledger,
+      sweeper,
       authenticator,
       tokens,
       metrics,
@@ -108,6 +122,8 @@ export async function createServer(
     options.logger ?? true,
   );
   live.useLogger(app.log);
+  sweeper.onError((error) => app.log.warn({ err: error }, "retention sweep failed"));
+  sweeper.start();
   let closed = false;
   return {
     app,
@@ -117,6 +133,7 @@ export async function createServer(
     authenticator,
     live,
     claimWakeups,
+    sweeper,
     onCommitted: (listener) => {
       committedListeners.push(listener);
     },
@@ -129,6 +146,7 @@ export async function createServer(
     async close() {
       if (closed) return;
       closed = true;
+      await sweeper.stop();
       await app.close(); // its preClose hook ends open streams first
       await live.close();
       await store.close();

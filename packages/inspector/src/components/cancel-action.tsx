@@ -5,6 +5,7 @@
 import type { AgentRunRecord } from "@runline/client";
 import { useState } from "react";
 import { useApi } from "../lib/api.tsx";
+import { useConfirmedAction } from "../lib/use-confirmed-action.ts";
 import { ConfirmDialog } from "./confirm-dialog.tsx";
 
 export function CancelAction(props: {
@@ -12,53 +13,33 @@ export function CancelAction(props: {
   activeChildren: number;
   onDone: (message: string) => void;
 }) {
-  const { client, describe } = useApi();
+  const { client } = useApi();
   const { record } = props;
-  const [open, setOpen] = useState(false);
   const [cascade, setCascade] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-
-  const confirm = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const result = await client.cancelRun(record.conversation_id, record.run_id, { cascade });
-      setOpen(false);
-      props.onDone(
-        result.cancelled
-          ? `Run cancelled${cascade ? ", with its active descendants" : ""}.`
-          : `The run had already ended (${result.run.status}); nothing changed.`,
-      );
-    } catch (caught) {
-      setError(describe(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const dialog = useConfirmedAction(async () => {
+    const result = await client.cancelRun(record.conversation_id, record.run_id, { cascade });
+    props.onDone(
+      result.cancelled
+        ? `Run cancelled${cascade ? ", with its active descendants" : ""}.`
+        : `The run had already ended (${result.run.status}); nothing changed.`,
+    );
+  });
 
   return (
     <>
-      <button
-        type="button"
-        className="danger"
-        onClick={() => {
-          setError(undefined);
-          setOpen(true);
-        }}
-      >
+      <button type="button" className="danger" onClick={dialog.show}>
         Cancel run…
       </button>
       <ConfirmDialog
-        open={open}
+        open={dialog.open}
         title="Cancel this run?"
         confirmLabel="Cancel run"
         cancelLabel="Keep running"
         danger
-        busy={busy}
-        error={error}
-        onConfirm={() => void confirm()}
-        onCancel={() => setOpen(false)}
+        busy={dialog.busy}
+        error={dialog.error}
+        onConfirm={dialog.confirm}
+        onCancel={dialog.hide}
       >
         <p>
           Run <span className="mono">{record.run_id}</span> ends with status{" "}

@@ -7,12 +7,14 @@
  */
 import type { AgentRunRecord } from "@runline/client";
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
-import { isAbort, useApi, useCanWrite } from "../lib/api.tsx";
+import { isAbort, useApi } from "../lib/api.tsx";
+import { mayDeleteRuns, useCanWrite, useCredential } from "../lib/credential.ts";
 import { RunFollower } from "../lib/follower.ts";
 import { Link, runsHref } from "../lib/router.tsx";
 import { usePolling } from "../lib/use-poll.ts";
 import { CancelAction } from "./cancel-action.tsx";
 import { ConversationView } from "./conversation-view.tsx";
+import { DeleteAction } from "./delete-action.tsx";
 import { EventLogView } from "./event-log-view.tsx";
 import { FollowIndicator } from "./follow-indicator.tsx";
 import { Lineage, useChildren } from "./lineage.tsx";
@@ -30,13 +32,15 @@ export function RunPage(props: { conversationId: string; runId: string }) {
   const api = useApi();
   const { conversationId, runId } = props;
   const [follower, setFollower] = useState<RunFollower | undefined>();
+  const [deleted, setDeleted] = useState(false);
 
   useEffect(() => {
+    if (deleted) return;
     const next = new RunFollower(api.clientWith, conversationId, runId, api.describe);
     setFollower(next);
     void next.start();
     return () => next.stop();
-  }, [api, conversationId, runId]);
+  }, [api, conversationId, runId, deleted]);
 
   return (
     <div className="page run-page">
@@ -47,13 +51,35 @@ export function RunPage(props: { conversationId: string; runId: string }) {
         </Link>{" "}
         › <span aria-current="page">Run</span>
       </nav>
-      {follower && <RunView follower={follower} conversationId={conversationId} runId={runId} />}
+      {deleted ? (
+        <p className="notice" role="status">
+          Run <span className="mono">{runId}</span> was deleted.{" "}
+          <Link href={runsHref({ conversation_id: conversationId })}>
+            Back to the conversation's runs
+          </Link>
+        </p>
+      ) : (
+        follower && (
+          <RunView
+            follower={follower}
+            conversationId={conversationId}
+            runId={runId}
+            onDeleted={() => setDeleted(true)}
+          />
+        )
+      )}
     </div>
   );
 }
 
-function RunView(props: { follower: RunFollower; conversationId: string; runId: string }) {
+function RunView(props: {
+  follower: RunFollower;
+  conversationId: string;
+  runId: string;
+  onDeleted: () => void;
+}) {
   const { client, describe } = useApi();
+  const credential = useCredential();
   const { follower, conversationId, runId } = props;
   const follow = useSyncExternalStore(follower.subscribe, follower.getState);
   const [record, setRecord] = useState<AgentRunRecord | undefined>();
@@ -112,6 +138,13 @@ function RunView(props: { follower: RunFollower; conversationId: string; runId: 
                 record={record}
                 activeChildren={children.items.filter((c) => ACTIVE_STATUSES.has(c.status)).length}
                 onDone={afterAction}
+              />
+            )}
+            {record && !ACTIVE_STATUSES.has(record.status) && mayDeleteRuns(credential) && (
+              <DeleteAction
+                record={record}
+                childRuns={children.items.length}
+                onDeleted={props.onDeleted}
               />
             )}
           </div>

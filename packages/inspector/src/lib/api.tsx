@@ -51,39 +51,6 @@ export function ApiProvider(props: {
   return <ApiContext.Provider value={api}>{props.children}</ApiContext.Provider>;
 }
 
-/** Per signed-in client: whether its credential holds `runs:write` (asked once). */
-const writeChecks = new WeakMap<RunlineClient, Promise<boolean>>();
-
-/**
- * Whether the signed-in key may cancel runs and submit tool results (`runs:write`), so the UI
- * offers only what will work. The contract has no route that lists a key's own scopes, so this
- * asks the server with a request that cannot change anything: `POST /runs` with an empty body.
- * The server checks the scope before it reads a body, so the answer is 403 without the scope
- * and 400 (invalid body) with it. Undefined while unknown.
- */
-export function useCanWrite(): boolean | undefined {
-  const { client } = useApi();
-  const [canWrite, setCanWrite] = useState<boolean | undefined>();
-  useEffect(() => {
-    let check = writeChecks.get(client);
-    if (!check) {
-      check = client.createRun({} as Parameters<RunlineClient["createRun"]>[0]).then(
-        () => true, // cannot happen (the body is invalid), but it would mean the scope is held
-        (error: unknown) => !(error instanceof RunlineError && error.status === 403),
-      );
-      writeChecks.set(client, check);
-    }
-    let current = true;
-    void check.then((value) => {
-      if (current) setCanWrite(value);
-    });
-    return () => {
-      current = false;
-    };
-  }, [client]);
-  return canWrite;
-}
-
 export function useApi(): Api {
   const api = useContext(ApiContext);
   if (!api) throw new Error("useApi outside ApiProvider");

@@ -44,8 +44,8 @@ export async function issueChildRunEventToken(
 ): Promise<string> {
   const parent = await findRun(issuer.ledger.store, auth, { runId: parentRunId });
   assertMayWrite(auth, parent, issuer.ledger.now());
-  const child = await issuer.ledger.store.getRun(auth.projectId, childRunId);
-  if (!child || child.parent_run_id !== parent.run_id) {
+  const child = await findRun(issuer.ledger.store, auth, { runId: childRunId });
+  if (child.parent_run_id !== parent.run_id) {
     throw Problems.notFound(`Run ${childRunId} is not a child of run ${parent.run_id}`);
   }
   return sign(issuer, auth.projectId, child.run_id);

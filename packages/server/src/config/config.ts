@@ -56,6 +56,10 @@ const EnvSchema = z.object({
   RUNLINE_RATE_LIMIT_PER_MINUTE: intFromEnv(0, 100_000_000).default(0),
   RUNLINE_WORKER_INACTIVE_AFTER_S: intFromEnv(5, 86_400).default(60),
   RUNLINE_SHUTDOWN_GRACE_MS: intFromEnv(0, 600_000).default(10_000),
+  RUNLINE_RETENTION_DAYS: intFromEnv(0, 36_500).default(0),
+  RUNLINE_TOMBSTONE_DAYS: intFromEnv(30, 36_500).default(30),
+  RUNLINE_SWEEP_INTERVAL_MS: intFromEnv(0, 86_400_000).default(60_000),
+  RUNLINE_SWEEP_BATCH_ROWS: intFromEnv(10, 100_000).default(200),
   RUNLINE_LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info"),
@@ -96,6 +100,17 @@ export type Config = {
   shutdownGraceMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   trustProxy: boolean;
+  /** Contract §9: deletion of ended runs after a retention period, and tombstones. */
+  retention: {
+    /** Server default for projects without their own setting; 0 = keep forever. */
+    days: number;
+    /** How long a deleted run keeps answering 410 (at least 30 days). */
+    tombstoneDays: number;
+    /** Between sweeps; 0 turns the background sweeper off. */
+    sweepIntervalMs: number;
+    /** Most rows one sweeper transaction deletes. */
+    batchRows: number;
+  };
 };
 
 export class ConfigError extends Error {
@@ -148,5 +163,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.RUNLINE_SHUTDOWN_GRACE_MS,
     logLevel: e.RUNLINE_LOG_LEVEL,
     trustProxy: e.RUNLINE_TRUST_PROXY,
+    retention: {
+      days: e.RUNLINE_RETENTION_DAYS,
+      tombstoneDays: e.RUNLINE_TOMBSTONE_DAYS,
+      sweepIntervalMs: e.RUNLINE_SWEEP_INTERVAL_MS,
+      batchRows: e.RUNLINE_SWEEP_BATCH_ROWS,
+    },
   };
 }

@@ -30,6 +30,7 @@ import type { Config } from "../config/config.ts";
 import { Problems } from "../errors.ts";
 import type { LedgerContext } from "../ledger/context.ts";
 import type { Live } from "../live/live.ts";
+import type { Sweeper } from "../retention/sweeper.ts";
 import type { ClaimWakeups } from "../workers/wakeups.ts";
 import { installGracefulClose } from "./graceful-close.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
@@ -38,9 +39,11 @@ import { refuseNul } from "./nul-guard.ts";
 import { installProblemHandlers, sendProblem } from "./problems.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
+import { credentialRoutes } from "./routes/credentials.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { inspectorRoutes } from "./routes/inspector.ts";
+import { retentionRoutes } from "./routes/retention.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
@@ -69,6 +72,8 @@ export interface AppDeps {
   live: Live;
   /** Wakes long-polling worker claims when a run may have become claimable. */
   claimWakeups: ClaimWakeups;
+  /** The retention sweeper, woken after a delete (absent: nothing is woken). */
+  sweeper?: Pick<Sweeper, "wake">;
 }
 
 export type TypedApp = FastifyInstance<
@@ -182,6 +187,12 @@ export async function buildApp(
   streamRoutes(typed, deps.ledger, deps.live);
   inspectorRoutes(typed);
   apiKeyRoutes(typed, deps.ledger);
+  credentialRoutes(typed);
+  retentionRoutes(typed, {
+    ledger: deps.ledger,
+    sweeper: deps.sweeper ?? { wake: () => undefined },
+    retentionDays: deps.config.retention.days,
+  });
   tokenRoutes(typed, {
     ledger: deps.ledger,
     tokens: deps.tokens,

@@ -1,7 +1,8 @@
 /** Finding a run for a caller, and the write fences (writer tokens, worker leases). */
 import type { AuthContext } from "../auth/auth-context.ts";
 import type { OwnerRecord } from "../domain/agui/sequence.ts";
-import { Problems } from "../errors.ts";
+import { type ProblemError, Problems } from "../errors.ts";
+import type { Tombstone } from "../store/retention.ts";
 import type { RunRow, RunStore, RunStoreTx } from "../store/types.ts";
 
 export interface RunAddress {
@@ -10,23 +11,34 @@ export interface RunAddress {
   conversationId?: string | undefined;
 }
 
-function visible(run: RunRow | undefined, address: RunAddress): RunRow {
+/** A tombstone's answer, or 404, for a run the store did not return. */
+function gone(tombstone: Tombstone | undefined, address: RunAddress): ProblemError {
   if (
-    !run ||
-    (address.conversationId !== undefined && run.conversation_id !== address.conversationId)
+    tombstone &&
+    (address.conversationId === undefined || tombstone.conversation_id === address.conversationId)
   ) {
-    throw Problems.notFound(`Run ${address.runId} not found`);
+    return Problems.runDeleted(address.runId, tombstone.deleted_at);
   }
-  return run;
+  return Problems.notFound(`Run ${address.runId} not found`);
 }
 
-/** Reads a run of the caller's project (committed data); 404 for anything else. */
+function belongs(run: RunRow, address: RunAddress): boolean {
+  return address.conversationId === undefined || run.conversation_id === address.conversationId;
+}
+
+/**
+ * Reads a run of the caller's project (committed data); 410 `run_deleted` for a deleted one
+ * (contract §9), 404 for anything else. The tombstone is read only when the run is missing.
+ */
 export async function findRun(
   store: RunStore,
   auth: AuthContext,
   address: RunAddress,
 ): Promise<RunRow> {
-  return visible(await store.getRun(auth.projectId, address.runId), address);
+  const run = await store.getRun(auth.projectId, address.runId);
+  if (run && belongs(run, address)) return run;
+  if (run) throw Problems.notFound(`Run ${address.runId} not found`);
+  throw gone(await store.retention.tombstone(auth.projectId, address.runId), address);
 }
 
 /** `findRun`, with the run's owner records of `ownerIds` read in the same go (appends). */
@@ -37,16 +49,21 @@ export async function findRunForAppend(
   ownerIds: readonly string[],
 ): Promise<{ run: RunRow; owners: OwnerRecord[] }> {
   const found = await store.getRunForAppend(auth.projectId, address.runId, ownerIds);
-  return { run: visible(found?.run, address), owners: found?.owners ?? [] };
+  if (found && belongs(found.run, address)) return found;
+  if (found) throw Problems.notFound(`Run ${address.runId} not found`);
+  throw gone(await store.retention.tombstone(auth.projectId, address.runId), address);
 }
 
-/** Reads and locks a run of the caller's project inside a transaction; 404 for anything else. */
+/** Reads and locks a run of the caller's project inside a transaction; 410 / 404 as `findRun`. */
 export async function lockRun(
   tx: RunStoreTx,
-  auth: AuthContext,
+  auth: Pick<AuthContext, "projectId">,
   address: RunAddress,
 ): Promise<RunRow> {
-  return visible(await tx.getRunForUpdate(auth.projectId, address.runId), address);
+  const run = await tx.getRunForUpdate(auth.projectId, address.runId);
+  if (run && belongs(run, address)) return run;
+  if (run) throw Problems.notFound(`Run ${address.runId} not found`);
+  throw gone(await tx.retention.tombstone(auth.projectId, address.runId), address);
 }
 
 /**

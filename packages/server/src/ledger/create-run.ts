@@ -10,6 +10,7 @@ import { initialSequenceState } from "../domain/agui/sequence.ts";
 import { newRunId, newUuid } from "../domain/ids.ts";
 import { Problems } from "../errors.ts";
 import type { NewRun, RunRow, RunStoreTx } from "../store/types.ts";
+import { lockRun } from "./access.ts";
 import { commitEvents, startIfNeeded } from "./commit-events.ts";
 import type { LedgerContext } from "./context.ts";
 
@@ -118,12 +119,13 @@ async function insertRun(
   const result = await ctx.store.transaction(async (tx) => {
     const existing = await tx.getRunForUpdate(auth.projectId, spec.runId);
     if (existing) return { run: existing, duplicate: true };
+    // A deleted run's id stays taken while its tombstone lasts (contract §9).
+    const tombstone = await tx.retention.tombstone(auth.projectId, spec.runId);
+    if (tombstone) throw Problems.runDeleted(spec.runId, tombstone.deleted_at);
     const now = ctx.now();
     const parent = spec.parentRunId
-      ? await tx.getRunForUpdate(auth.projectId, spec.parentRunId)
+      ? await lockRun(tx, auth, { runId: spec.parentRunId })
       : undefined;
-    if (spec.parentRunId && !parent)
-      throw Problems.notFound(`Parent run ${spec.parentRunId} not found`);
     await tx.ensureConversation({
       project_id: auth.projectId,
       id: spec.conversationId,

@@ -95,7 +95,8 @@ export function runListQuery(
   placeholder: (n: number) => string,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [filter.project_id];
-  const where: string[] = [`project_id = ${placeholder(1)}`];
+  // Runs marked deleted (contract §9) are never listed, even before the sweeper purges them.
+  const where: string[] = [`project_id = ${placeholder(1)}`, "deleted_at IS NULL"];
   const add = (condition: (p: string) => string, value: unknown) => {
     params.push(value);
     where.push(condition(placeholder(params.length)));

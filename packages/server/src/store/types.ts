@@ -9,6 +9,7 @@
  */
 import type { OwnerRecord, SequenceState } from "../domain/agui/sequence.ts";
 import type { AguiEvent } from "../domain/agui/types.ts";
+import type { RetentionReads, RetentionTx } from "./retention.ts";
 
 export type RunStatus =
   | "pending"
@@ -226,6 +227,8 @@ export interface ClaimQuery {
 
 /** Operations available inside one transaction. */
 export interface RunStoreTx {
+  /** Deletion and retention (contract §9): see `retention.ts`. */
+  readonly retention: RetentionTx;
   /** Reads a run and locks it against concurrent writers until the transaction ends. */
   getRunForUpdate(projectId: string, runId: string): Promise<RunRow | undefined>;
   /** Inserts a run; `undefined` when (project_id, run_id) exists already (nothing written). */
@@ -273,6 +276,8 @@ export interface RunStoreTx {
 
 export interface RunStore {
   readonly dialect: "sqlite" | "postgres";
+  /** Deletion and retention reads (contract §9): see `retention.ts`. */
+  readonly retention: RetentionReads;
   /** Applies pending numbered migrations. Safe to call at every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;

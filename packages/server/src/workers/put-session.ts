@@ -11,6 +11,7 @@
 import type { WorkerSessionRequest } from "@runline/contract";
 import { isTerminal } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
+import { lockRun } from "../ledger/access.ts";
 import type { WorkerRow } from "../store/types.ts";
 import type { WorkersContext } from "./context.ts";
 import { holdsLease } from "./renew-lease.ts";
@@ -32,8 +33,7 @@ export async function putSession(
   input: WorkerSessionRequest,
 ): Promise<WorkerSession> {
   return ctx.ledger.store.transaction(async (tx) => {
-    const run = await tx.getRunForUpdate(worker.project_id, runId);
-    if (!run) throw Problems.notFound(`Run ${runId} not found`);
+    const run = await lockRun(tx, { projectId: worker.project_id }, { runId });
     const now = ctx.ledger.now();
     const previous = run.worker_session as Partial<WorkerSession> | null;
     const finalising = isTerminal(run.status) && previous?.worker_id === worker.id;

@@ -4,7 +4,7 @@
  * or the run ended — the answer is no run, and the worker is expected to drop the run.
  */
 import { isTerminal } from "../domain/run-status.ts";
-import { Problems } from "../errors.ts";
+import { lockRun } from "../ledger/access.ts";
 import type { RunRow, WorkerRow } from "../store/types.ts";
 import { addSeconds, type WorkersContext } from "./context.ts";
 
@@ -25,8 +25,7 @@ export async function renewLease(
   leaseSeconds: number,
 ): Promise<RunRow | undefined> {
   return ctx.ledger.store.transaction(async (tx) => {
-    const run = await tx.getRunForUpdate(worker.project_id, runId);
-    if (!run) throw Problems.notFound(`Run ${runId} not found`);
+    const run = await lockRun(tx, { projectId: worker.project_id }, { runId });
     const now = ctx.ledger.now();
     if (!holdsLease(run, worker.id, now)) return undefined;
     const lease_expires_at = addSeconds(now, leaseSeconds);

@@ -43,6 +43,7 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import type { RetentionReads } from "../retention.ts";
 import { StoredEventRow } from "../stored-event.ts";
 import type {
   ApiKeyRow,
@@ -62,6 +63,7 @@ import type {
   WorkerPatch,
   WorkerRow,
 } from "../types.ts";
+import { postgresRetentionReads, postgresRetentionTx } from "./retention-ops.ts";
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -358,6 +360,9 @@ export class PostgresStore implements RunStore {
   private readonly migrationConfig: pg.ClientConfig;
   private closing: Promise<void> | undefined;
   private readonly revocationListeners: ((keyId: string) => void)[] = [];
+  readonly retention: RetentionReads = postgresRetentionReads((text, values) =>
+    query(this.pool, text, values),
+  );
 
   constructor(options: PostgresStoreOptions) {
     const base: pg.ClientConfig = {
@@ -508,7 +513,7 @@ export class PostgresStore implements RunStore {
   async getRun(projectId: string, runId: string): Promise<RunRow | undefined> {
     const { rows } = await query(
       this.pool,
-      `SELECT ${RUN_SELECT} FROM runs WHERE project_id = $1 AND run_id = $2`,
+      `SELECT ${RUN_SELECT} FROM runs WHERE project_id = $1 AND run_id = $2 AND deleted_at IS NULL`,
       [projectId, runId],
     );
     return rows[0] && decodeRun(rows[0]);
@@ -527,7 +532,7 @@ export class PostgresStore implements RunStore {
               (SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'owner', o.owner))
                  FROM run_owners o
                 WHERE o.run_pk = runs.pk AND o.id = ANY ($3::text[]))::text AS owner_records
-         FROM runs WHERE project_id = $1 AND run_id = $2`,
+         FROM runs WHERE project_id = $1 AND run_id = $2 AND deleted_at IS NULL`,
       [projectId, runId, ownerIds.map(ownerIdColumn)],
     );
     const row = rows[0];
@@ -554,7 +559,9 @@ export class PostgresStore implements RunStore {
     const assignments = columns
       .map((column) => `${column} = ${param(encodeRunValue(column, patch[column]))}`)
       .join(", ");
+    // A run marked deleted in between counts as moved on (its re-read answers 410).
     const guard = `pk = ${param(write.runPk)}
+        AND deleted_at IS NULL
         AND latest_event_id = ${param(expected.latest_event_id)}
         AND status = ${param(expected.status)}
         AND lease_owner IS NOT DISTINCT FROM ${param(expected.lease_owner)}::text
@@ -728,9 +735,13 @@ async function apiKeyByPrefix(exec: Exec, prefix: string): Promise<ApiKeyRow | u
 /** The operations of one transaction, every statement run through `exec` on its connection. */
 function transactionOps(exec: Exec): RunStoreTx {
   return {
+    retention: postgresRetentionTx(exec),
     getRunForUpdate: async (projectId, runId) => {
       const { rows } = await exec(
-        `SELECT ${RUN_SELECT} FROM runs WHERE project_id = $1 AND run_id = $2 FOR UPDATE`,
+        // A run marked deleted (§9) is gone for every operation; its tombstone answers instead.
+        `SELECT ${RUN_SELECT} FROM runs
+          WHERE project_id = $1 AND run_id = $2 AND deleted_at IS NULL
+          FOR UPDATE`,
         [projectId, runId],
       );
       return rows[0] && decodeRun(rows[0]);

@@ -27,6 +27,7 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import type { RetentionReads } from "../retention.ts";
 import { StoredEventRow } from "../stored-event.ts";
 import type {
   ApiKeyRow,
@@ -47,6 +48,11 @@ import type {
   WorkerPatch,
   WorkerRow,
 } from "../types.ts";
+import {
+  ensureIncrementalVacuum,
+  sqliteRetentionReads,
+  sqliteRetentionTx,
+} from "./retention-ops.ts";
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or ":memory:" is NOT supported (two connections). */
@@ -68,7 +74,8 @@ function encodeRun(run: NewRun): Row {
 }
 
 function decodeRun(row: Row): RunRow {
-  const run = { ...row } as Record<string, unknown>;
+  // `deleted_at` (§9) only ever selects which rows are visible: it is not part of a run.
+  const { deleted_at: _deleted, ...run } = row as Record<string, unknown>;
   for (const column of RUN_JSON_COLUMNS) {
     const value = run[column];
     run[column] = typeof value === "string" ? JSON.parse(value) : null;
@@ -150,10 +157,17 @@ export class SqliteStore implements RunStore {
   private readonly updateStatements = new Map<string, Database.Statement>();
   private txOps: RunStoreTx | undefined;
   private readonly revocationListeners: ((keyId: string) => void)[] = [];
+  readonly retention: RetentionReads = sqliteRetentionReads(
+    () => this.read(),
+    () => this.writer,
+    (fn) => this.transaction(async () => fn()),
+  );
 
   constructor(private readonly options: SqliteStoreOptions) {
     mkdirSync(join(options.file, ".."), { recursive: true });
     this.writer = new Database(options.file);
+    // Before the first table exists (new files): lets the sweeper return free pages (§9).
+    this.writer.pragma("auto_vacuum = INCREMENTAL");
     this.writer.pragma("journal_mode = WAL");
     this.writer.pragma(`synchronous = ${options.synchronous}`);
     this.writer.pragma("foreign_keys = ON");
@@ -162,6 +176,7 @@ export class SqliteStore implements RunStore {
 
   async migrate(): Promise<void> {
     const db = this.writer;
+    ensureIncrementalVacuum(db);
     db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     );
@@ -303,10 +318,9 @@ export class SqliteStore implements RunStore {
   }
 
   async getRun(projectId: string, runId: string): Promise<RunRow | undefined> {
-    const row = this.readStatement("SELECT * FROM runs WHERE project_id = ? AND run_id = ?").get(
-      projectId,
-      runId,
-    ) as Row | undefined;
+    const row = this.readStatement(
+      "SELECT * FROM runs WHERE project_id = ? AND run_id = ? AND deleted_at IS NULL",
+    ).get(projectId, runId) as Row | undefined;
     return row ? decodeRun(row) : undefined;
   }
 
@@ -317,10 +331,9 @@ export class SqliteStore implements RunStore {
   ): Promise<{ run: RunRow; owners: OwnerRecord[] } | undefined> {
     // Two statements on the reader, run back to back in one turn: no commit (all on this
     // thread) can land between them.
-    const row = this.readStatement("SELECT * FROM runs WHERE project_id = ? AND run_id = ?").get(
-      projectId,
-      runId,
-    ) as Row | undefined;
+    const row = this.readStatement(
+      "SELECT * FROM runs WHERE project_id = ? AND run_id = ? AND deleted_at IS NULL",
+    ).get(projectId, runId) as Row | undefined;
     if (!row) return undefined;
     const owners =
       ownerIds.length === 0
@@ -447,7 +460,10 @@ export class SqliteStore implements RunStore {
 
   private createTx(): RunStoreTx {
     const db = this.writer;
-    const selectRun = db.prepare("SELECT * FROM runs WHERE project_id = ? AND run_id = ?");
+    // A run marked deleted (§9) is gone for every operation; its tombstone answers instead.
+    const selectRun = db.prepare(
+      "SELECT * FROM runs WHERE project_id = ? AND run_id = ? AND deleted_at IS NULL",
+    );
     const insertRun = db.prepare(
       `INSERT INTO runs (${RUN_COLUMNS.join(", ")}) VALUES (${RUN_COLUMNS.map((c) => `@${c}`).join(", ")})
        ON CONFLICT (project_id, run_id) DO NOTHING RETURNING *`,
@@ -520,6 +536,7 @@ export class SqliteStore implements RunStore {
     );
 
     return {
+      retention: sqliteRetentionTx(db),
       getRunForUpdate: async (projectId, runId) => {
         const row = selectRun.get(projectId, runId) as Row | undefined;
         return row ? decodeRun(row) : undefined;
@@ -642,7 +659,8 @@ export class SqliteStore implements RunStore {
     if (!statement) {
       statement = this.writer.prepare(
         `UPDATE runs SET ${columns.map((c) => `${c} = ?`).join(", ")}
-          WHERE pk = ? AND latest_event_id = ? AND status = ? AND lease_owner IS ? AND lease_expires_at IS ?`,
+          WHERE pk = ? AND deleted_at IS NULL AND latest_event_id = ? AND status = ?
+            AND lease_owner IS ? AND lease_expires_at IS ?`,
       );
       this.updateStatements.set(key, statement);
     }
