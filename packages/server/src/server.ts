@@ -13,6 +13,10 @@ import type { Config } from "./config/config.ts";
 import { CursorCodec } from "./domain/cursor.ts";
 import { buildApp } from "./http/app.ts";
 import { Metrics } from "./http/metrics.ts";
+import { HumanInputHub, takeFromRun } from "./human-input/changes.ts";
+import type { HumanInputContext } from "./human-input/context.ts";
+import { InputRequestExpirySweeper } from "./human-input/expiry-sweeper.ts";
+import { InputRequestWakeups } from "./human-input/wakeups.ts";
 import type { LedgerContext } from "./ledger/context.ts";
 import { Live } from "./live/live.ts";
 import { openStore } from "./store/open-store.ts";
@@ -30,6 +34,8 @@ export interface RunlineServer {
   live: Live;
   /** Wakes long-polling worker claims; a cross-instance feed calls its `notify` too. */
   claimWakeups: ClaimWakeups;
+  /** Input requests and interrupts: its `humanInput` hub announces every committed change. */
+  humanInput: HumanInputContext;
   /** The admin key generated on first start of an empty database (print it once). */
   generatedKey: string | undefined;
   /** Stops accepting, finishes in-flight requests, ends streams, closes the store. */
@@ -75,6 +81,21 @@ export async function createServer(
     claimWakeups.notify(signal);
     live.feed?.publishClaim(signal);
   });
+  // Human input (contract §7): changes wake long-polls here and, over the feed, elsewhere.
+  const humanInput: HumanInputContext = {
+    ...ledger,
+    humanInput: new HumanInputHub(),
+    inputRequestWakeups: new InputRequestWakeups(),
+  };
+  humanInput.humanInput.on((change) => {
+    if (!("inputRequest" in change)) return;
+    humanInput.inputRequestWakeups.wake(change.inputRequest.id);
+    live.feed?.publishInputRequest(change.inputRequest.id);
+  });
+  live.feed?.on("inputRequest", (id) => humanInput.inputRequestWakeups.wake(id));
+  committedListeners.push((run) => {
+    for (const change of takeFromRun(run)) humanInput.humanInput.announce(change);
+  });
   const app = await buildApp(
     {
       config,
@@ -84,10 +105,17 @@ export async function createServer(
       metrics,
       live,
       claimWakeups,
+      humanInput,
     },
     options.logger ?? true,
   );
   live.useLogger(app.log);
+  const expirySweeper = new InputRequestExpirySweeper(
+    humanInput,
+    config.inputRequestSweepMs,
+    (error) => app.log.warn({ err: error }, "input request expiry sweep failed"),
+  );
+  expirySweeper.start();
   let closed = false;
   return {
     app,
@@ -96,6 +124,7 @@ export async function createServer(
     tokens,
     live,
     claimWakeups,
+    humanInput,
     onCommitted: (listener) => {
       committedListeners.push(listener);
     },
@@ -103,6 +132,7 @@ export async function createServer(
     async close() {
       if (closed) return;
       closed = true;
+      await expirySweeper.stop();
       await app.close(); // its preClose hook ends open streams first
       await live.close();
       await store.close();

@@ -28,6 +28,7 @@ import { recordRoutes } from "../auth/route-catalogue.ts";
 import type { ServerTokens } from "../auth/server-tokens.ts";
 import type { Config } from "../config/config.ts";
 import { Problems } from "../errors.ts";
+import type { HumanInputContext } from "../human-input/context.ts";
 import type { LedgerContext } from "../ledger/context.ts";
 import type { Live } from "../live/live.ts";
 import type { ClaimWakeups } from "../workers/wakeups.ts";
@@ -40,6 +41,7 @@ import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { inputRequestRoutes } from "./routes/input-requests.ts";
 import { inspectorRoutes } from "./routes/inspector.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { streamRoutes } from "./routes/stream.ts";
@@ -56,6 +58,8 @@ declare module "fastify" {
     scope?: Scope;
     /** Reachable without a credential (health, metrics, docs). */
     public?: boolean;
+    /** A run event-writer token may call it too; the route checks the token's run. */
+    runWriter?: boolean;
   }
 }
 
@@ -69,6 +73,8 @@ export interface AppDeps {
   live: Live;
   /** Wakes long-polling worker claims when a run may have become claimable. */
   claimWakeups: ClaimWakeups;
+  /** Input requests and interrupts (contract §7). */
+  humanInput: HumanInputContext;
 }
 
 export type TypedApp = FastifyInstance<
@@ -180,6 +186,7 @@ export async function buildApp(
   runRoutes(typed, deps.ledger);
   eventRoutes(typed, deps.ledger);
   streamRoutes(typed, deps.ledger, deps.live);
+  inputRequestRoutes(typed, deps.humanInput);
   inspectorRoutes(typed);
   apiKeyRoutes(typed, deps.ledger);
   tokenRoutes(typed, {

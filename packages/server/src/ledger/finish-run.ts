@@ -5,10 +5,11 @@
  * AG-UI stream. Finishing also clears waiting fields and releases any lease.
  */
 import type { AuthContext } from "../auth/auth-context.ts";
-import type { CompleteRunInput } from "../contract/schemas.ts";
+import type { CompleteRunInput, RunOutcomeInput } from "../contract/schemas.ts";
 import { closingEvents } from "../domain/agui/sequence.ts";
 import { isTerminal, type TerminalStatus } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
+import { endHumanInput } from "../human-input/run-end.ts";
 import type { RunRow, RunStoreTx } from "../store/types.ts";
 import { assertMayWrite, lockRun, type RunAddress } from "./access.ts";
 import { commitEvents, serverEvent, startIfNeeded } from "./commit-events.ts";
@@ -20,6 +21,8 @@ export interface Ending {
   metadata?: Record<string, unknown> | undefined;
   errorCode?: string | undefined;
   errorMessage?: string | undefined;
+  /** AG-UI outcome of a completed run (contract §7.1), carried by its RUN_FINISHED. */
+  outcome?: RunOutcomeInput | undefined;
 }
 
 const DEFAULT_MESSAGES: Record<TerminalStatus, string | null> = {
@@ -40,6 +43,7 @@ export async function completeRun(
     errorCode:
       input.terminal_error_code ?? (input.status === "cancelled" ? "cancelled" : undefined),
     errorMessage: input.terminal_error_message,
+    outcome: input.outcome,
   };
   const result = await ctx.store.transaction(async (tx) => {
     const run = await lockRun(tx, auth, address);
@@ -94,14 +98,14 @@ export async function finish(
   const message = ending.errorMessage ?? DEFAULT_MESSAGES[ending.status];
   const terminal =
     ending.status === "completed"
-      ? runFinishedEvent(run, ending.metadata ?? null)
+      ? runFinishedEvent(run, ending.metadata ?? null, ending.outcome ?? null)
       : runErrorEvent(message ?? "Run failed", ending.errorCode ?? null);
   const events = [
     ...start.events,
     ...closingEvents(run.sequence_state).map(serverEvent),
     serverEvent(terminal),
   ];
-  return commitEvents(
+  const ended = await commitEvents(
     tx,
     run,
     events,
@@ -120,4 +124,6 @@ export async function finish(
     },
     now,
   );
+  // Open input requests are cancelled, an interrupt outcome opens its interrupts (§7, §7.1).
+  return endHumanInput(tx, ended, ending.outcome, now);
 }

@@ -14,6 +14,8 @@
  *
  * Claims: a commit that makes a run claimable is also announced on `runline_claims`, and the
  * listener turns it into a `claim` event, so long-polling claims on every instance wake at once.
+ * Input requests likewise: a change to one is announced on `runline_input_requests` (its id),
+ * and becomes an `inputRequest` event that wakes long-polling reads of it (contract §7).
  *
  * The catch-up reads `runs (pk, latest_event_id)` directly: one statement for all subscribed
  * runs instead of one log read per run.
@@ -27,6 +29,8 @@ import type { LiveHub } from "./hub.ts";
 export const NOTIFY_CHANNEL = "runline_runs";
 /** Runs that became claimable by workers: wakes long-polling claims on other instances. */
 export const CLAIMS_CHANNEL = "runline_claims";
+/** Input requests that changed (payload: the request id): wakes long-polling reads elsewhere. */
+export const INPUT_REQUESTS_CHANNEL = "runline_input_requests";
 
 export interface FeedLogger {
   warn(obj: unknown, msg?: string): void;
@@ -82,7 +86,12 @@ export function parseClaimSignal(payload: string | undefined): ClaimSignal | und
  * Emits `lost` when the LISTEN connection drops, `restored` once it is back and caught up, and
  * `claim` when another instance committed a run that workers can claim.
  */
-export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: [ClaimSignal] }> {
+export class PostgresFeed extends EventEmitter<{
+  lost: [];
+  restored: [];
+  claim: [ClaimSignal];
+  inputRequest: [string];
+}> {
   readonly #o: PostgresFeedOptions;
   readonly #pool: pg.Pool;
   /** Backend pids of our own publishing connections: their notifications are ours. */
@@ -96,6 +105,8 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: 
   #unpublished = new Map<number, { latestEventId: number; payload: string }>();
   /** Claim signals not yet announced (deduplicated by payload). */
   #unpublishedClaims = new Set<string>();
+  /** Input request ids not yet announced. */
+  #unpublishedInputRequests = new Set<string>();
   #publishing: Promise<void> | undefined;
   #catchingUp: Promise<void> | undefined;
   /** Counters for tests and diagnostics. */
@@ -157,6 +168,13 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: 
     this.#publishing ??= this.#flush();
   }
 
+  /** Announces to the other instances that an input request changed. Never throws. */
+  publishInputRequest(id: string): void {
+    if (this.#closed) return;
+    this.#unpublishedInputRequests.add(id);
+    this.#publishing ??= this.#flush();
+  }
+
   /** Re-reads the latest event id of every run with local subscribers and tells the hub. */
   catchUp(): Promise<void> {
     this.#catchingUp ??= this.#catchUpOnce().finally(() => {
@@ -180,16 +198,30 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: 
     // Let commits of the same tick join the statement.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      while (this.#unpublished.size > 0 || this.#unpublishedClaims.size > 0) {
+      while (
+        this.#unpublished.size > 0 ||
+        this.#unpublishedClaims.size > 0 ||
+        this.#unpublishedInputRequests.size > 0
+      ) {
         const payloads = [...this.#unpublished.values()].map((entry) => entry.payload);
         const claims = [...this.#unpublishedClaims];
+        const inputRequests = [...this.#unpublishedInputRequests];
         this.#unpublished.clear();
         this.#unpublishedClaims.clear();
+        this.#unpublishedInputRequests.clear();
         try {
           await this.#pool.query(
             `SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload
-             UNION ALL SELECT pg_notify($3, payload) FROM unnest($4::text[]) AS payload`,
-            [NOTIFY_CHANNEL, payloads, CLAIMS_CHANNEL, claims],
+             UNION ALL SELECT pg_notify($3, payload) FROM unnest($4::text[]) AS payload
+             UNION ALL SELECT pg_notify($5, payload) FROM unnest($6::text[]) AS payload`,
+            [
+              NOTIFY_CHANNEL,
+              payloads,
+              CLAIMS_CHANNEL,
+              claims,
+              INPUT_REQUESTS_CHANNEL,
+              inputRequests,
+            ],
           );
         } catch (error) {
           // Other instances learn of these commits from their safety-net re-check; waiting
@@ -224,6 +256,10 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: 
         if (signal) this.emit("claim", signal);
         return;
       }
+      if (message.channel === INPUT_REQUESTS_CHANNEL) {
+        if (message.payload) this.emit("inputRequest", message.payload);
+        return;
+      }
       const news = parseNotification(message.payload);
       if (!news) return;
       this.stats.notificationsReceived++;
@@ -231,7 +267,9 @@ export class PostgresFeed extends EventEmitter<{ lost: []; restored: []; claim: 
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${NOTIFY_CHANNEL}; LISTEN ${CLAIMS_CHANNEL}`);
+      await client.query(
+        `LISTEN ${NOTIFY_CHANNEL}; LISTEN ${CLAIMS_CHANNEL}; LISTEN ${INPUT_REQUESTS_CHANNEL}`,
+      );
     } catch (error) {
       lost = true;
       client.removeAllListeners();

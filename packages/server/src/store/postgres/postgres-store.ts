@@ -39,6 +39,13 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import {
+  type HumanInputReads,
+  humanInputReads,
+  humanInputTx,
+  numberedPlaceholders,
+  type SqlRunner,
+} from "../human-input.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -324,6 +331,9 @@ export class PostgresStore implements RunStore {
   /** Connection settings for the dedicated migration connection (no statement timeout). */
   private readonly migrationConfig: pg.ClientConfig;
   private closing: Promise<void> | undefined;
+  readonly humanInput: HumanInputReads = humanInputReads(
+    sqlRunner((text, values) => query(this.pool, text, values)),
+  );
 
   constructor(options: PostgresStoreOptions) {
     const base: pg.ClientConfig = {
@@ -603,9 +613,16 @@ async function apiKeyByPrefix(exec: Exec, prefix: string): Promise<ApiKeyRow | u
   return rows[0] && decodeApiKey(rows[0]);
 }
 
+/** Shared SQL (`?` placeholders) run through `exec`. */
+function sqlRunner(exec: Exec): SqlRunner {
+  return async (sql, params) => (await exec(numberedPlaceholders(sql), [...params])).rows;
+}
+
 /** The operations of one transaction, every statement run through `exec` on its connection. */
 function transactionOps(exec: Exec): RunStoreTx {
   return {
+    humanInput: humanInputTx(sqlRunner(exec)),
+
     getRunForUpdate: async (projectId, runId) => {
       const { rows } = await exec(
         `SELECT ${RUN_SELECT} FROM runs WHERE project_id = $1 AND run_id = $2 FOR UPDATE`,

@@ -23,6 +23,12 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import {
+  type HumanInputReads,
+  humanInputReads,
+  humanInputTx,
+  type SqlRunner,
+} from "../human-input.ts";
 import type {
   ApiKeyRow,
   ClaimQuery,
@@ -129,6 +135,9 @@ export class SqliteStore implements RunStore {
   private drained: Promise<void> = Promise.resolve();
   private readonly updateStatements = new Map<string, Database.Statement>();
   private txOps: RunStoreTx | undefined;
+  readonly humanInput: HumanInputReads = humanInputReads(
+    statementRunner((sql) => this.readStatement(sql)),
+  );
 
   constructor(private readonly options: SqliteStoreOptions) {
     mkdirSync(join(options.file, ".."), { recursive: true });
@@ -436,7 +445,20 @@ export class SqliteStore implements RunStore {
       "SELECT * FROM workers WHERE project_id = ? AND implementation_kind = ? AND worker_key = ?",
     );
 
+    const writeStatements = new Map<string, Database.Statement>();
+    const humanInput = humanInputTx(
+      statementRunner((sql) => {
+        let statement = writeStatements.get(sql);
+        if (!statement) {
+          statement = db.prepare(sql);
+          writeStatements.set(sql, statement);
+        }
+        return statement;
+      }),
+    );
+
     return {
+      humanInput,
       getRunForUpdate: async (projectId, runId) => {
         const row = selectRun.get(projectId, runId) as Row | undefined;
         return row ? decodeRun(row) : undefined;
@@ -552,6 +574,16 @@ export class SqliteStore implements RunStore {
     }
     return statement;
   }
+}
+
+/** Runs statements prepared (and cached) by `prepare`: rows for readers, none for the rest. */
+function statementRunner(prepare: (sql: string) => Database.Statement): SqlRunner {
+  return async (sql, params) => {
+    const statement = prepare(sql);
+    if (statement.reader) return statement.all(...params) as Row[];
+    statement.run(...params);
+    return [];
+  };
 }
 
 function encodeValue(column: keyof RunPatch, value: unknown): unknown {
