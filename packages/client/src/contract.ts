@@ -25,19 +25,29 @@ import type {
   CreateApiKeyBody,
   CreateConversationBody,
   CreatedApiKeySchema,
+  CreateInputRequestBody,
   CreateRunBody,
   cancelledOf,
   completedOf,
   EventListQuery,
   HeartbeatBody,
+  InputFieldSchema,
+  InputRequestListQuery,
+  InputRequestSchema,
+  InputResponseBody,
+  InputResponseSchema,
+  InterruptItemSchema,
+  InterruptListQuery,
   LeaseBody,
   LoggedEventSchema,
   PageInfoSchema,
   ProblemSchema,
   pageOf,
   RegisterWorkerBody,
+  ResumeEntries,
   RunEventTokenSchema,
   RunListQuery,
+  RunOutcome as RunOutcomeSchema,
   RunReplySchema,
   RunSnapshotResponse,
   RunSnapshotSchema,
@@ -135,3 +145,24 @@ export type CancelResult<R> = Omit<
 };
 export type RunReply<R = z.output<typeof RunReplySchema>["run"]> = { run: R };
 export type ToolResultReply = z.output<typeof ToolResultResponse>;
+
+// ── Human input (§7, §7.1) ─────────────────────────────────────────────────────────────────
+
+/** An input request (contract §7): a form bound to a run and the tool call that asked. */
+export type InputRequest = z.output<typeof InputRequestSchema>;
+export type InputRequestStatus = InputRequest["status"];
+/** A field as the server stores it (defaults filled in). */
+export type InputField = z.output<typeof InputFieldSchema>;
+/** A field as an agent may send it (defaults may be left out). */
+export type InputFieldInput = z.input<typeof InputFieldSchema>;
+export type InputResponse = z.output<typeof InputResponseSchema>;
+export type InputValues = z.input<typeof InputResponseBody>["values"];
+export type CreateInputRequestInput = z.input<typeof CreateInputRequestBody>;
+export type InputRequestListParams = Partial<z.output<typeof InputRequestListQuery>>;
+/** An item of `GET /conversations/{cid}/interrupts` (contract §7.1). */
+export type InterruptItem = z.output<typeof InterruptItemSchema>;
+export type InterruptListParams = Partial<z.output<typeof InterruptListQuery>>;
+/** An AG-UI 1.0 resume entry (answers one interrupt on the next root run). */
+export type ResumeEntry = z.input<typeof ResumeEntries>[number];
+/** A RUN_FINISHED outcome given to `completeRun` (`{type: "interrupt", interrupts}`). */
+export type RunOutcome = z.input<typeof RunOutcomeSchema>;
