@@ -24,6 +24,9 @@ Usage:
   runline runs events <run_id>           a page of a run's event log
   runline runs tail <run_id>             follow a run live until it ends
   runline runs cancel <run_id>           cancel a run
+  runline runs inputs <conversation_id>  input requests waiting for an answer
+  runline runs answer <conversation_id> <input_request_id>
+                                         answer one, field by field
   runline --help
 
 Run "runline <command> --help" for details, e.g. "runline runs tail --help".

@@ -5,16 +5,18 @@
 import { CONNECTION_OPTIONS, expectPositionals, parse, UsageError } from "../args.ts";
 import { connect, reportFailure } from "../connection.ts";
 import { EXIT, type Io, styleFor } from "../io.ts";
+import { answer } from "./answer.ts";
 import { cancel } from "./cancel.ts";
 import { CONNECTION_HELP, type RunsCommand } from "./command.ts";
 import { events } from "./events.ts";
+import { inputs } from "./inputs.ts";
 import { ls } from "./ls.ts";
 import { show } from "./show.ts";
 import { tail } from "./tail.ts";
 
-const COMMANDS: readonly RunsCommand[] = [ls, show, events, tail, cancel];
+const COMMANDS: readonly RunsCommand[] = [ls, show, events, tail, cancel, inputs, answer];
 
-export const RUNS_USAGE = `runline runs — list, inspect, follow and cancel runs over HTTP
+export const RUNS_USAGE = `runline runs — list, inspect, follow and cancel runs, and answer their input requests, over HTTP
 
 Usage:
 ${COMMANDS.map((c) => `  runline ${c.summary}`).join("\n")}
