@@ -14,6 +14,7 @@ import { CancelAction } from "./cancel-action.tsx";
 import { ConversationView } from "./conversation-view.tsx";
 import { EventLogView } from "./event-log-view.tsx";
 import { FollowIndicator } from "./follow-indicator.tsx";
+import { InputRequestsPanel } from "./input-requests.tsx";
 import { Lineage, useChildren } from "./lineage.tsx";
 import { PageHeading } from "./page-heading.tsx";
 import { RunDetails, RunSummaryLine } from "./run-details.tsx";
@@ -128,6 +129,7 @@ function RunView(props: { follower: RunFollower; conversationId: string; runId: 
       {record?.status === "waiting_for_tool" && record.waiting_tool_call_id && (
         <ToolResultAction record={record} onDone={afterAction} />
       )}
+      <InputRequestsPanel conversationId={conversationId} runId={runId} />
       <div className="run-body">
         <div className="run-main">
           <section aria-labelledby="conversation-heading" className="panel">
