@@ -206,22 +206,12 @@ function decode<T>(row: Row, json: Set<string>): T {
 const decodeInputRequest = (row: Row) => decode<InputRequestRow>(row, INPUT_REQUEST_JSON);
 const decodeInterrupt = (row: Row) => decode<InterruptRow>(row, INTERRUPT_JSON);
 
-/** The WHERE terms of an effective-status filter on input requests (params appended). */
-function inputStatusCondition(status: InputRequestStatus, now: string, params: unknown[]): string {
-  switch (status) {
-    case "open":
-      params.push(now);
-      return "status = 'open' AND expires_at > ?";
-    case "expired":
-      params.push(now);
-      return "(status = 'expired' OR (status = 'open' AND expires_at <= ?))";
-    default:
-      params.push(status);
-      return "status = ?";
-  }
-}
-
-function interruptStatusCondition(status: InterruptStatus, now: string, params: unknown[]): string {
+/**
+ * The WHERE terms of a filter on the status as read at `now` (params appended): a row stored
+ * `open` whose deadline has passed counts as expired. (Input requests always have a deadline;
+ * an interrupt may have none, and then never expires.)
+ */
+function effectiveStatusCondition(status: string, now: string, params: unknown[]): string {
   switch (status) {
     case "open":
       params.push(now);
@@ -256,7 +246,7 @@ export function humanInputReads(run: SqlRunner): HumanInputReads {
     listInputRequests: async (filter, page) => {
       const params: unknown[] = [filter.project_id, filter.conversation_id];
       const where = ["project_id = ?", "conversation_id = ?"];
-      if (filter.status) where.push(inputStatusCondition(filter.status, filter.now, params));
+      if (filter.status) where.push(effectiveStatusCondition(filter.status, filter.now, params));
       if (filter.run_id !== undefined) {
         where.push("run_id = ?");
         params.push(filter.run_id);
@@ -271,7 +261,7 @@ export function humanInputReads(run: SqlRunner): HumanInputReads {
     listInterrupts: async (filter, page) => {
       const params: unknown[] = [filter.project_id, filter.conversation_id];
       const where = ["project_id = ?", "conversation_id = ?"];
-      if (filter.status) where.push(interruptStatusCondition(filter.status, filter.now, params));
+      if (filter.status) where.push(effectiveStatusCondition(filter.status, filter.now, params));
       const tail = keyset(page, where, params);
       const rows = await run(
         `SELECT * FROM interrupts WHERE ${where.join(" AND ")} ${tail}`,

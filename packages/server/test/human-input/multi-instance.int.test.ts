@@ -9,6 +9,17 @@ import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { freshStoreLocation, storeTargets, type TestStoreLocation } from "../helpers/stores.ts";
 import { openRequest, requestPath } from "./fixtures.ts";
 
+/** An open request (made on A) and a long-poll for it on B, once B is waiting. */
+async function waitingOnB(a: TestServer, b: TestServer) {
+  const { run, request } = await openRequest(a);
+  const path = requestPath(run.conversation_id, request.id);
+  const waiting = b.request("GET", `${path}?wait_seconds=60`);
+  while (b.server.humanInput.inputRequestWakeups.watching === 0) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { run, request, path, waiting };
+}
+
 const postgres = storeTargets().find((t) => t.kind === "postgres")!;
 
 describe("input requests on several instances", { skip: postgres.skip }, () => {
@@ -30,12 +41,7 @@ describe("input requests on several instances", { skip: postgres.skip }, () => {
   test("a long-poll on instance B wakes when the response is submitted on instance A", {
     timeout: 30_000,
   }, async () => {
-    const { run, request } = await openRequest(a);
-    const path = requestPath(run.conversation_id, request.id);
-    const waiting = b.request("GET", `${path}?wait_seconds=60`);
-    while (b.server.humanInput.inputRequestWakeups.watching === 0) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const { request, path, waiting } = await waitingOnB(a, b);
     const heard = once(b.server.live.feed!, "inputRequest");
     const answered = await a.request("POST", `${path}/responses`, { values: { approve: true } });
     assert.equal(answered.status, 200);
@@ -49,12 +55,7 @@ describe("input requests on several instances", { skip: postgres.skip }, () => {
   test("a long-poll on instance B wakes when the request is cancelled on instance A", {
     timeout: 30_000,
   }, async () => {
-    const { run, request } = await openRequest(a);
-    const path = requestPath(run.conversation_id, request.id);
-    const waiting = b.request("GET", `${path}?wait_seconds=60`);
-    while (b.server.humanInput.inputRequestWakeups.watching === 0) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const { run, waiting } = await waitingOnB(a, b);
     await a.request("POST", `/runs/${run.run_id}/cancel`);
     const result = await waiting;
     assert.equal(result.body.status, "cancelled");
