@@ -1,6 +1,8 @@
 -- Human in the loop (contract §7, §7.1): input requests and AG-UI interrupts. Same tables and
--- columns as the PostgreSQL migration. Both hang off their run (run_pk): deleting a run takes
--- them along. `pk` is the keyset of listings; `id` is the public identifier.
+-- columns as the SQLite migration, read and written by one shared SQL implementation
+-- (store/human-input.ts): timestamps are ISO-8601 UTC text (`…sssZ`, so text order is time
+-- order) and JSON documents text, as in SQLite. Both hang off their run (run_pk): deleting a
+-- run takes them along. `pk` is the keyset of listings; `id` is the public identifier.
 
 CREATE TABLE input_requests (
   pk                        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
