@@ -28,6 +28,9 @@ Usage:
   runline runs cancel <run_id>           cancel a run
   runline runs rm <run_id>               delete an ended run and its descendants
   runline conversations rm <id>          delete a conversation and all its runs
+  runline runs inputs <conversation_id>  input requests waiting for an answer
+  runline runs answer <conversation_id> <input_request_id>
+                                         answer one, field by field
   runline --help
 
 Run "runline <command> --help" for details, e.g. "runline runs tail --help".

@@ -10,6 +10,8 @@ export interface Io {
   /** Whether stdout gets ANSI colour: a TTY and `NO_COLOR` unset (or empty). */
   readonly colour: boolean;
   readonly env: NodeJS.ProcessEnv;
+  /** Where interactive answers are read from (stdin); absent: the command cannot prompt. */
+  readonly input?: NodeJS.ReadableStream & { isTTY?: boolean };
   /**
    * A signal aborted by Ctrl-C (SIGINT) or SIGTERM. The handlers are installed on the first
    * call only, so commands that never ask (serve, projects, keys) keep the default behaviour.
@@ -29,6 +31,7 @@ export function processIo(): Io {
     err: (text) => process.stderr.write(text),
     colour: process.stdout.isTTY === true && (noColor === undefined || noColor === ""),
     env: process.env,
+    input: process.stdin,
     interruption() {
       if (!controller) {
         const own = new AbortController();

@@ -50,6 +50,7 @@ import type {
   WorkerSession,
   WorkerSessionInput,
 } from "./contract.ts";
+import { HumanInputApi } from "./human-input.ts";
 import { RunHandle, type RunHandleOptions } from "./run-handle.ts";
 import { followRun, type StreamedEvent, type StreamOptions } from "./stream.ts";
 import {
@@ -68,6 +69,8 @@ const runPath = (conversationId: string, runId: string) =>
 export class RunlineClient {
   private readonly options: RunlineClientOptions;
   private readonly transport: Transport;
+  /** Input requests and AG-UI interrupts (contract §7, §7.1). */
+  readonly humanInput: HumanInputApi;
 
   /**
    * `baseUrl` plus at most one of `apiKey` / `token` (sent as `Authorization: Bearer`), extra
@@ -77,6 +80,7 @@ export class RunlineClient {
   constructor(options: RunlineClientOptions) {
     this.options = options;
     this.transport = new Transport(options);
+    this.humanInput = new HumanInputApi(this.transport);
   }
 
   get baseUrl(): string {

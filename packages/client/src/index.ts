@@ -11,6 +11,12 @@ export { RunlineClient, type RunlineClientOptions } from "./client.ts";
 export type * from "./contract.ts";
 export { EventCursorConflictError, RunlineConnectionError, RunlineError } from "./errors.ts";
 export {
+  HumanInputApi,
+  type Interrupt,
+  MAX_WAIT_SECONDS,
+  type WaitForAnswerOptions,
+} from "./human-input.ts";
+export {
   type AppendOptions,
   type AppendOutcome,
   type Cursors,

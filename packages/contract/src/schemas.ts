@@ -5,6 +5,7 @@
  *
  * Optional request fields (`x?`) also accept an explicit `null`, meaning "not given".
  */
+import { ResumeEntrySchema, RunFinishedOutcomeSchema } from "@ag-ui/core/schemas";
 import { z } from "zod";
 import { AGENT_ID_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
 import { SCOPES } from "./scopes.ts";
@@ -90,6 +91,57 @@ export const CreateConversationBody = optionalBody(
   z.object({ id: opt(Uuid), metadata: opt(JsonObject) }),
 );
 
+/** Issues of an AG-UI schema's parse, added to a zod refinement context. */
+function addForeignIssues(
+  ctx: z.RefinementCtx,
+  issues: readonly { path: PropertyKey[]; message: string }[],
+): void {
+  for (const issue of issues) {
+    ctx.addIssue({ code: "custom", path: issue.path.map(String), message: issue.message });
+  }
+}
+
+/**
+ * AG-UI 1.0 resume entries (contract §7.1), validated with `@ag-ui/core`'s own schema; one
+ * entry per interrupt.
+ */
+export const ResumeEntries = z
+  .array(
+    z
+      .object({ interruptId: z.string(), status: z.enum(["resolved", "cancelled"]) })
+      .loose()
+      .superRefine((entry, ctx) => {
+        const parsed = ResumeEntrySchema.safeParse(entry);
+        if (!parsed.success) addForeignIssues(ctx, parsed.error.issues);
+      }),
+  )
+  .min(1)
+  .max(100)
+  .superRefine((entries, ctx) => {
+    const seen = new Set<string>();
+    for (const [index, entry] of entries.entries()) {
+      if (seen.has(entry.interruptId)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "interruptId"],
+          message: "answers an interrupt that another entry answers already",
+        });
+      }
+      seen.add(entry.interruptId);
+    }
+  });
+export type ResumeEntryInput = z.output<typeof ResumeEntries>[number];
+
+/** A RUN_FINISHED outcome (contract §7.1), validated with `@ag-ui/core`'s own schema. */
+export const RunOutcomeSchema = z
+  .object({ type: z.enum(["success", "interrupt"]) })
+  .loose()
+  .superRefine((outcome, ctx) => {
+    const parsed = RunFinishedOutcomeSchema.safeParse(outcome);
+    if (!parsed.success) addForeignIssues(ctx, parsed.error.issues);
+  });
+export type RunOutcomeInput = z.output<typeof RunOutcomeSchema>;
+
 /**
  * Fields a client may put at the top level of `POST /runs` that belong inside an object (the
  * request, the trigger, the owner) or are derived by the server. Unknown top-level fields are
@@ -127,6 +179,7 @@ const CreateRunFields = z.looseObject({
     implementation_kind: opt(ShortText),
     worker_key: opt(ShortText),
     metadata: opt(JsonObject),
+    resume: opt(ResumeEntries),
   }),
   public_id: opt(RunId),
   parent_run_id: opt(RunId),
@@ -157,6 +210,7 @@ export const StartRunBody = optionalBody(
     forwarded_props: opt(z.unknown()),
     runtime_overrides: opt(z.unknown()),
     agent_id: opt(AgentId),
+    resume: opt(ResumeEntries),
   }),
 );
 export type StartRunRequest = z.output<typeof StartRunBody>;
@@ -172,12 +226,23 @@ export const AppendEventsBody = z.strictObject({
   expected_previous_external_event_sequence: opt(Cursor),
 });
 
-export const CompleteRunBody = z.object({
-  status: z.enum(["completed", "failed", "cancelled"]),
-  metadata: opt(JsonObject),
-  terminal_error_code: opt(z.string().min(1).max(256)),
-  terminal_error_message: opt(z.string().min(1).max(4096)),
-});
+export const CompleteRunBody = z
+  .object({
+    status: z.enum(["completed", "failed", "cancelled"]),
+    metadata: opt(JsonObject),
+    terminal_error_code: opt(z.string().min(1).max(256)),
+    terminal_error_message: opt(z.string().min(1).max(4096)),
+    outcome: opt(RunOutcomeSchema),
+  })
+  .superRefine((body, ctx) => {
+    if (body.outcome && body.status !== "completed") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["outcome"],
+        message: 'is only allowed with status "completed"',
+      });
+    }
+  });
 export type CompleteRunRequest = z.output<typeof CompleteRunBody>;
 
 export const CancelRunBody = optionalBody(z.object({ cascade: opt(z.boolean()) }));
@@ -501,4 +566,212 @@ export const CurrentCredentialSchema = z.object({
   project_id: z.string(),
   kind: z.enum(["api_key", "jwt", "run_writer", "worker"]),
   scopes: z.array(ScopeSchema),
+});
+
+// ── Human input requests and interrupts (contract §7, §7.1) ────────────────────────────────
+
+export const INPUT_REQUEST_STATUSES = ["open", "submitted", "cancelled", "expired"] as const;
+export const InputRequestStatusSchema = z.enum(INPUT_REQUEST_STATUSES);
+export const INTERRUPT_STATUSES = ["open", "resolved", "cancelled", "expired"] as const;
+export const InterruptStatusSchema = z.enum(INTERRUPT_STATUSES);
+
+/** A JavaScript regular expression that compiles (a field's `pattern`). */
+const RegexSource = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((source) => {
+    try {
+      new RegExp(source, "u");
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must be a valid JavaScript regular expression");
+
+const Count = z.number().int().min(0).max(1_000_000);
+
+const fieldCommon = {
+  name: z.string().min(1).max(128),
+  label: z.string().min(1).max(256),
+  description: opt(z.string().max(1024)),
+  required: opt(z.boolean()).transform((v) => v ?? false),
+  secret: opt(z.boolean()).transform((v) => v ?? false),
+};
+
+export const TEXT_FIELD_TYPES = ["text", "email", "url", "password", "number"] as const;
+
+const TextField = z.object({
+  type: z.enum(TEXT_FIELD_TYPES),
+  ...fieldCommon,
+  placeholder: opt(z.string().max(256)),
+  defaultValue: opt(z.string().max(4096)),
+  pattern: opt(RegexSource),
+  minLength: opt(Count),
+  maxLength: opt(Count),
+  min: opt(z.number()),
+  max: opt(z.number()),
+});
+
+const TextareaField = z.object({
+  type: z.literal("textarea"),
+  ...fieldCommon,
+  placeholder: opt(z.string().max(256)),
+  defaultValue: opt(z.string().max(65_536)),
+  minLength: opt(Count),
+  maxLength: opt(Count),
+  rows: opt(z.number().int().min(1).max(100)).transform((v) => v ?? 3),
+});
+
+const FieldOption = z.object({
+  value: z.string().min(1).max(256),
+  label: z.string().min(1).max(256),
+  description: opt(z.string().max(1024)),
+  recommended: opt(z.boolean()),
+});
+
+const ChoiceField = z.object({
+  type: z.enum(["select", "radio"]),
+  ...fieldCommon,
+  options: z.array(FieldOption).min(1).max(100),
+  defaultValue: opt(z.string().max(256)),
+});
+
+const CheckboxField = z.object({
+  type: z.literal("checkbox"),
+  ...fieldCommon,
+  defaultValue: opt(z.boolean()).transform((v) => v ?? false),
+});
+
+const ConfirmField = z.object({
+  type: z.literal("confirm"),
+  ...fieldCommon,
+  confirmLabel: opt(z.string().min(1).max(128)).transform((v) => v ?? "Yes"),
+  denyLabel: opt(z.string().min(1).max(128)).transform((v) => v ?? "No"),
+});
+
+/** One form field of an input request; defaults are filled in, absent optionals omitted. */
+export const InputFieldSchema = z.discriminatedUnion("type", [
+  TextField,
+  TextareaField,
+  ChoiceField,
+  CheckboxField,
+  ConfirmField,
+]);
+
+export const CreateInputRequestBody = z.object({
+  run_id: RunId,
+  tool_call_id: z.string().min(1).max(128),
+  kind: z.literal("form"),
+  requested_responder_type: z.enum(["human", "agent", "system"]),
+  title: z.string().min(1).max(256),
+  description: opt(z.string().max(2048)),
+  fields: z
+    .array(InputFieldSchema)
+    .min(1, "must hold 1 to 50 fields")
+    .max(50, "must hold 1 to 50 fields")
+    .superRefine((fields, ctx) => {
+      const seen = new Set<string>();
+      for (const [index, field] of fields.entries()) {
+        if (seen.has(field.name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: [index, "name"],
+            message: `duplicates the field name ${JSON.stringify(field.name)}`,
+          });
+        }
+        seen.add(field.name);
+      }
+    }),
+  expires_at: z.iso.datetime({
+    offset: true,
+    message: "must be an ISO 8601 date-time with an offset",
+  }),
+  metadata: opt(JsonObject),
+});
+export type CreateInputRequestRequest = z.output<typeof CreateInputRequestBody>;
+
+export const InputRequestParams = z.object({
+  conversation_id: Uuid,
+  // Any string: an id that is not a UUID simply names no request (404).
+  input_request_id: z.string().min(1).max(128),
+});
+
+export const GetInputRequestQuery = z.object({
+  // Decimal digits only (no `1e1`, `0x10`, blanks or fractions).
+  wait_seconds: z
+    .string()
+    .regex(/^\d{1,2}$/, "must be an integer from 1 to 60")
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, "must be an integer from 1 to 60")
+        .max(60, "must be an integer from 1 to 60"),
+    )
+    .optional(),
+});
+
+export const InputRequestListQuery = z.object({
+  status: InputRequestStatusSchema.optional(),
+  run_id: RunId.optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  limit: limitParam(100, 20),
+});
+
+export const InputResponseBody = z.object({
+  values: z.record(
+    z.string(),
+    z.union([z.string(), z.number(), z.boolean(), z.null()], {
+      message: "must be a string, number, boolean or null",
+    }),
+  ),
+});
+export type InputResponseInput = z.output<typeof InputResponseBody>;
+
+export const InputResponseSchema = z.object({
+  id: z.string(),
+  input_request_id: z.string(),
+  conversation_id: z.string(),
+  run_id: z.string(),
+  actor_type: z.enum(["user", "api_key", "worker"]),
+  actor_id: z.string(),
+  values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  created_at: z.string(),
+});
+
+export const InputRequestSchema = z.object({
+  id: z.string(),
+  conversation_id: z.string(),
+  run_id: z.string(),
+  tool_call_id: z.string(),
+  kind: z.literal("form"),
+  status: InputRequestStatusSchema,
+  requested_responder_type: z.enum(["human", "agent", "system"]),
+  title: z.string(),
+  description: Nullable,
+  fields: z.array(JsonObject),
+  recommendations: z.null(),
+  metadata: JsonObject.nullable(),
+  created_at: z.string(),
+  expires_at: z.string(),
+  submitted_at: Nullable,
+  cancelled_at: Nullable,
+  expired_at: Nullable,
+  latest_response: InputResponseSchema.nullable(),
+});
+
+export const InterruptListQuery = z.object({
+  status: InterruptStatusSchema.optional(),
+  cursor: z.string().min(1).max(512).optional(),
+  limit: limitParam(100, 20),
+});
+
+export const InterruptItemSchema = z.object({
+  interrupt: JsonObject,
+  run_id: z.string(),
+  status: InterruptStatusSchema,
+  created_at: z.string(),
+  resolved_by_run_id: Nullable,
+  resume: JsonObject.nullable(),
 });

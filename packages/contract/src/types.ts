@@ -25,12 +25,20 @@ import type {
   CreateApiKeyBody,
   CreateConversationBody,
   CreatedApiKeySchema,
+  CreateInputRequestBody,
   CreateRunBody,
   CurrentCredentialSchema,
   cancelledOf,
   completedOf,
   EventListQuery,
   HeartbeatBody,
+  InputFieldSchema,
+  InputRequestListQuery,
+  InputRequestSchema,
+  InputResponseBody,
+  InputResponseSchema,
+  InterruptItemSchema,
+  InterruptListQuery,
   LeaseBody,
   LoggedEventSchema,
   PageInfoSchema,
@@ -39,8 +47,10 @@ import type {
   ProjectSettingsSchema,
   pageOf,
   RegisterWorkerBody,
+  ResumeEntries,
   RunEventTokenSchema,
   RunListQuery,
+  RunOutcomeSchema,
   RunReplySchema,
   RunSnapshotResponse,
   RunSnapshotSchema,
@@ -140,3 +150,24 @@ export type ToolResultReply = z.output<typeof ToolResultResponse>;
 export type CurrentCredential = z.output<typeof CurrentCredentialSchema>;
 export type ProjectSettings = z.output<typeof ProjectSettingsSchema>;
 export type ProjectSettingsInput = NonNullable<z.input<typeof ProjectSettingsBody>>;
+
+// ── Human input (§7, §7.1) ─────────────────────────────────────────────────────────────────
+
+/** An input request (contract §7): a form bound to a run and the tool call that asked. */
+export type InputRequest = z.output<typeof InputRequestSchema>;
+export type InputRequestStatus = InputRequest["status"];
+/** A field as the server stores it (defaults filled in). */
+export type InputField = z.output<typeof InputFieldSchema>;
+/** A field as an agent may send it (defaults may be left out). */
+export type InputFieldInput = z.input<typeof InputFieldSchema>;
+export type InputResponse = z.output<typeof InputResponseSchema>;
+export type InputValues = z.input<typeof InputResponseBody>["values"];
+export type CreateInputRequestInput = z.input<typeof CreateInputRequestBody>;
+export type InputRequestListParams = Partial<z.output<typeof InputRequestListQuery>>;
+/** An item of `GET /conversations/{cid}/interrupts` (contract §7.1). */
+export type InterruptItem = z.output<typeof InterruptItemSchema>;
+export type InterruptListParams = Partial<z.output<typeof InterruptListQuery>>;
+/** An AG-UI 1.0 resume entry (answers one interrupt on the next root run). */
+export type ResumeEntry = z.input<typeof ResumeEntries>[number];
+/** A RUN_FINISHED outcome given to `completeRun` (`{type: "interrupt", interrupts}`). */
+export type RunOutcome = z.input<typeof RunOutcomeSchema>;

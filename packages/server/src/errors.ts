@@ -80,6 +80,14 @@ export const Problems = {
       "Cannot append external events while the run is waiting for a tool result",
     ),
   invalidCursor: problem(400, "invalid_cursor", "Invalid cursor"),
+  invalidResponse: (issues: ValidationIssue[]) =>
+    new ProblemError(
+      400,
+      "invalid_response",
+      "Invalid response",
+      `The response does not fit the request's fields: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+      { issues },
+    ),
 
   unauthenticated: (detail = "A valid credential is required") =>
     new ProblemError(
@@ -100,6 +108,23 @@ export const Problems = {
   leaseLost: problem(409, "lease_lost", "Lease lost"),
   runNotWaiting: problem(409, "run_not_waiting", "Run not waiting"),
   conflict: problem(409, "conflict", "Conflict"),
+  inputRequestNotOpen: (status: string) =>
+    new ProblemError(
+      409,
+      "input_request_not_open",
+      "Input request not open",
+      `The input request is ${status}, no longer open`,
+      { input_request_status: status },
+    ),
+  interruptsUnanswered: (openIds: string[]) =>
+    new ProblemError(
+      409,
+      "interrupts_unanswered",
+      "Interrupts unanswered",
+      `The conversation has open interrupts; a new root run must answer each of them in request.resume: ${openIds.join(", ")}`,
+      { open_interrupt_ids: openIds },
+    ),
+  interruptNotOpen: problem(409, "interrupt_not_open", "Interrupt not open"),
 
   runActive: (detail: string, activeRunIds: string[]) =>
     new ProblemError(409, "run_active", "Run active", detail, { active_run_ids: activeRunIds }),

@@ -13,6 +13,10 @@ import type { Config } from "./config/config.ts";
 import { CursorCodec } from "./domain/cursor.ts";
 import { buildApp } from "./http/app.ts";
 import { Metrics } from "./http/metrics.ts";
+import { HumanInputHub, takeFromRun } from "./human-input/changes.ts";
+import type { HumanInputContext } from "./human-input/context.ts";
+import { InputRequestExpirySweeper } from "./human-input/expiry-sweeper.ts";
+import { InputRequestWakeups } from "./human-input/wakeups.ts";
 import type { LedgerContext } from "./ledger/context.ts";
 import { Live } from "./live/live.ts";
 import { PrometheusRetentionMetrics } from "./retention/metrics.ts";
@@ -36,6 +40,8 @@ export interface RunlineServer {
   claimWakeups: ClaimWakeups;
   /** The retention sweeper (contract §9): started with the server, stopped by `close`. */
   sweeper: Sweeper;
+  /** Input requests and interrupts: its `humanInput` hub announces every committed change. */
+  humanInput: HumanInputContext;
   /** The admin key generated on first start of an empty database (print it once). */
   generatedKey: string | undefined;
   /**
@@ -108,6 +114,21 @@ export async function createServer(
     batchRows: config.retention.batchRows,
     metrics: new PrometheusRetentionMetrics(metrics.registry),
   });
+  // Human input (contract §7): changes wake long-polls here and, over the feed, elsewhere.
+  const humanInput: HumanInputContext = {
+    ...ledger,
+    humanInput: new HumanInputHub(),
+    inputRequestWakeups: new InputRequestWakeups(),
+  };
+  humanInput.humanInput.on((change) => {
+    if (!("inputRequest" in change)) return;
+    humanInput.inputRequestWakeups.wake(change.inputRequest.id);
+    live.feed?.publishInputRequest(change.inputRequest.id);
+  });
+  live.feed?.on("inputRequest", (id) => humanInput.inputRequestWakeups.wake(id));
+  committedListeners.push((run) => {
+    for (const change of takeFromRun(run)) humanInput.humanInput.announce(change);
+  });
   const app = await buildApp(
     {
       config,
@@ -118,12 +139,19 @@ export async function createServer(
       metrics,
       live,
       claimWakeups,
+      humanInput,
     },
     options.logger ?? true,
   );
   live.useLogger(app.log);
   sweeper.onError((error) => app.log.warn({ err: error }, "retention sweep failed"));
   sweeper.start();
+  const expirySweeper = new InputRequestExpirySweeper(
+    humanInput,
+    config.inputRequestSweepMs,
+    (error) => app.log.warn({ err: error }, "input request expiry sweep failed"),
+  );
+  expirySweeper.start();
   let closed = false;
   return {
     app,
@@ -134,6 +162,7 @@ export async function createServer(
     live,
     claimWakeups,
     sweeper,
+    humanInput,
     onCommitted: (listener) => {
       committedListeners.push(listener);
     },
@@ -147,6 +176,7 @@ export async function createServer(
       if (closed) return;
       closed = true;
       await sweeper.stop();
+      await expirySweeper.stop();
       await app.close(); // its preClose hook ends open streams first
       await live.close();
       await store.close();

@@ -11,6 +11,8 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+/** The arguments that start the command line from source: `spawn(process.execPath, [...RUNLINE_ARGS, …])`. */
+export const RUNLINE_ARGS: readonly string[] = ["--import", "tsx", MAIN];
 const CWD = fileURLToPath(new URL("../..", import.meta.url));
 // A hang guard, not a timing check: generous, since each child compiles the CLI through tsx.
 const DEADLINE_MS = 60_000;
@@ -57,7 +59,7 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function spawnRunline(args: string[], env: Record<string, string> = {}): Live {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+  const child = spawn(process.execPath, [...RUNLINE_ARGS, ...args], {
     cwd: CWD,
     env: childEnv(env),
     stdio: ["ignore", "pipe", "pipe"],

@@ -17,6 +17,7 @@ import { ConversationView } from "./conversation-view.tsx";
 import { DeleteAction } from "./delete-action.tsx";
 import { EventLogView } from "./event-log-view.tsx";
 import { FollowIndicator } from "./follow-indicator.tsx";
+import { InputRequestsPanel } from "./input-requests.tsx";
 import { Lineage, useChildren } from "./lineage.tsx";
 import { PageHeading } from "./page-heading.tsx";
 import { RunDetails, RunSummaryLine } from "./run-details.tsx";
@@ -169,6 +170,7 @@ function RunView(props: {
       {record?.status === "waiting_for_tool" && record.waiting_tool_call_id && canWrite && (
         <ToolResultAction record={record} onDone={afterAction} />
       )}
+      <InputRequestsPanel conversationId={conversationId} runId={runId} />
       <div className="run-body">
         <div className="run-main">
           {record && <Lineage record={record} childRuns={children} />}

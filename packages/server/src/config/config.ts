@@ -55,6 +55,8 @@ const EnvSchema = z.object({
   RUNLINE_SSE_RECHECK_MS: intFromEnv(50, 3_600_000).default(5_000),
   RUNLINE_RATE_LIMIT_PER_MINUTE: intFromEnv(0, 100_000_000).default(0),
   RUNLINE_WORKER_INACTIVE_AFTER_S: intFromEnv(5, 86_400).default(60),
+  /** How often expired input requests are written down (contract §7: within 5 s). */
+  RUNLINE_INPUT_REQUEST_SWEEP_MS: intFromEnv(50, 5_000).default(1_000),
   RUNLINE_SHUTDOWN_GRACE_MS: intFromEnv(0, 600_000).default(10_000),
   RUNLINE_RETENTION_DAYS: intFromEnv(0, 36_500).default(0),
   RUNLINE_TOMBSTONE_DAYS: intFromEnv(30, 36_500).default(30),
@@ -97,6 +99,7 @@ export type Config = {
   };
   rateLimitPerMinute: number;
   workerInactiveAfterSeconds: number;
+  inputRequestSweepMs: number;
   shutdownGraceMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   trustProxy: boolean;
@@ -160,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimitPerMinute: e.RUNLINE_RATE_LIMIT_PER_MINUTE,
     workerInactiveAfterSeconds: e.RUNLINE_WORKER_INACTIVE_AFTER_S,
+    inputRequestSweepMs: e.RUNLINE_INPUT_REQUEST_SWEEP_MS,
     shutdownGraceMs: e.RUNLINE_SHUTDOWN_GRACE_MS,
     logLevel: e.RUNLINE_LOG_LEVEL,
     trustProxy: e.RUNLINE_TRUST_PROXY,

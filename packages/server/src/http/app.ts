@@ -28,6 +28,7 @@ import { recordRoutes } from "../auth/route-catalogue.ts";
 import type { ServerTokens } from "../auth/server-tokens.ts";
 import type { Config } from "../config/config.ts";
 import { Problems } from "../errors.ts";
+import type { HumanInputContext } from "../human-input/context.ts";
 import type { LedgerContext } from "../ledger/context.ts";
 import type { Live } from "../live/live.ts";
 import type { Sweeper } from "../retention/sweeper.ts";
@@ -42,6 +43,7 @@ import { conversationRoutes } from "./routes/conversations.ts";
 import { credentialRoutes } from "./routes/credentials.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { inputRequestRoutes } from "./routes/input-requests.ts";
 import { inspectorRoutes } from "./routes/inspector.ts";
 import { retentionRoutes } from "./routes/retention.ts";
 import { runRoutes } from "./routes/runs.ts";
@@ -59,6 +61,8 @@ declare module "fastify" {
     scope?: Scope;
     /** Reachable without a credential (health, metrics, docs). */
     public?: boolean;
+    /** A run event-writer token may call it too; the route checks the token's run. */
+    runWriter?: boolean;
   }
 }
 
@@ -74,6 +78,8 @@ export interface AppDeps {
   claimWakeups: ClaimWakeups;
   /** The retention sweeper, woken after a delete (absent: nothing is woken). */
   sweeper?: Pick<Sweeper, "wake">;
+  /** Input requests and interrupts (contract §7). */
+  humanInput: HumanInputContext;
 }
 
 export type TypedApp = FastifyInstance<
@@ -185,6 +191,7 @@ export async function buildApp(
   runRoutes(typed, deps.ledger);
   eventRoutes(typed, deps.ledger);
   streamRoutes(typed, deps.ledger, deps.live);
+  inputRequestRoutes(typed, deps.humanInput);
   inspectorRoutes(typed);
   apiKeyRoutes(typed, deps.ledger);
   credentialRoutes(typed);

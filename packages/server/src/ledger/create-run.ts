@@ -4,11 +4,13 @@
  * existing run unchanged, with `duplicate: true`.
  */
 
-import type { CreateRunRequest, StartRunRequest } from "@runline/contract";
+import type { CreateRunRequest, ResumeEntryInput, StartRunRequest } from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
 import { initialSequenceState } from "../domain/agui/sequence.ts";
 import { newRunId, newUuid } from "../domain/ids.ts";
 import { Problems } from "../errors.ts";
+import { attachToRun } from "../human-input/changes.ts";
+import { answerInterrupts } from "../human-input/interrupts.ts";
 import type { NewRun, RunRow, RunStoreTx } from "../store/types.ts";
 import { lockRun } from "./access.ts";
 import { commitEvents, startIfNeeded } from "./commit-events.ts";
@@ -49,6 +51,7 @@ export async function createRun(
       messageId: input.trigger?.message_id,
       toolCallId: input.trigger?.tool_call_id,
     },
+    resume: request.resume,
   });
 }
 
@@ -81,6 +84,7 @@ export async function startRun(
       request_snapshot: stripUndefined(input),
     },
     trigger: {},
+    resume: input.resume,
   });
 }
 
@@ -109,6 +113,8 @@ interface NewRunSpec {
   start: boolean;
   fields: RunFields;
   trigger: { messageId?: string | undefined; toolCallId?: string | undefined };
+  /** Answers to the conversation's open interrupts (contract §7.1; root runs only). */
+  resume: ResumeEntryInput[] | undefined;
 }
 
 async function insertRun(
@@ -169,8 +175,19 @@ async function insertRun(
         throw Problems.conflict(`Run ${spec.runId} is being created concurrently; retry`);
       return { run: winner, duplicate: true };
     }
+    // A root run answers the conversation's open interrupts, closing them (contract §7.1).
+    const answered = parent
+      ? []
+      : await answerInterrupts(
+          tx,
+          auth.projectId,
+          spec.conversationId,
+          spec.runId,
+          spec.resume,
+          now,
+        );
     const run = spec.start ? await start(tx, inserted, now) : inserted;
-    return { run, duplicate: false };
+    return { run: attachToRun(run, answered), duplicate: false };
   });
   if (!result.duplicate) ctx.committed(result.run);
   return result;

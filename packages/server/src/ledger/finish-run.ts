@@ -5,11 +5,12 @@
  * AG-UI stream. Finishing also clears waiting fields and releases any lease.
  */
 
-import type { CompleteRunRequest } from "@runline/contract";
+import type { CompleteRunRequest, RunOutcomeInput } from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
 import { closingEvents, openStreamIds } from "../domain/agui/sequence.ts";
 import { isTerminal, type TerminalStatus } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
+import { endHumanInput } from "../human-input/run-end.ts";
 import type { RunRow, RunStoreTx } from "../store/types.ts";
 import { assertMayWrite, lockRun, type RunAddress } from "./access.ts";
 import { commitEvents, serverEvent, startIfNeeded } from "./commit-events.ts";
@@ -21,6 +22,8 @@ export interface Ending {
   metadata?: Record<string, unknown> | undefined;
   errorCode?: string | undefined;
   errorMessage?: string | undefined;
+  /** AG-UI outcome of a completed run (contract §7.1), carried by its RUN_FINISHED. */
+  outcome?: RunOutcomeInput | undefined;
 }
 
 const DEFAULT_MESSAGES: Record<TerminalStatus, string | null> = {
@@ -41,6 +44,7 @@ export async function completeRun(
     errorCode:
       input.terminal_error_code ?? (input.status === "cancelled" ? "cancelled" : undefined),
     errorMessage: input.terminal_error_message,
+    outcome: input.outcome,
   };
   const result = await ctx.store.transaction(async (tx) => {
     const run = await lockRun(tx, auth, address);
@@ -95,7 +99,7 @@ export async function finish(
   const message = ending.errorMessage ?? DEFAULT_MESSAGES[ending.status];
   const terminal =
     ending.status === "completed"
-      ? runFinishedEvent(run, ending.metadata ?? null)
+      ? runFinishedEvent(run, ending.metadata ?? null, ending.outcome ?? null)
       : runErrorEvent(message ?? "Run failed", ending.errorCode ?? null);
   const events = [
     ...start.events,
@@ -105,7 +109,7 @@ export async function finish(
     ).map(serverEvent),
     serverEvent(terminal),
   ];
-  return commitEvents(
+  const ended = await commitEvents(
     tx,
     run,
     events,
@@ -124,4 +128,6 @@ export async function finish(
     },
     now,
   );
+  // Open input requests are cancelled, an interrupt outcome opens its interrupts (§7, §7.1).
+  return endHumanInput(tx, ended, ending.outcome, now);
 }

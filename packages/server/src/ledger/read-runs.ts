@@ -4,23 +4,13 @@
  */
 import type { AuthContext } from "../auth/auth-context.ts";
 import { buildSnapshot, type RunSnapshot } from "../domain/agui/snapshot.ts";
-import { CursorCodec } from "../domain/cursor.ts";
 import { Problems } from "../errors.ts";
 import type { RunFilter, RunRow, StoredEvent } from "../store/types.ts";
 import { findRun, type RunAddress } from "./access.ts";
 import type { LedgerContext } from "./context.ts";
+import { keysetPage, type Page } from "./keyset-page.ts";
 
-export interface PageInfo {
-  self: string | null;
-  first: null;
-  next: string | null;
-  prev: string | null;
-}
-
-export interface Page<T> {
-  data: T[];
-  page_info: PageInfo;
-}
+export type { Page, PageInfo } from "./keyset-page.ts";
 
 export interface ListRequest {
   /** Names the listing (route) so its cursors are refused on any other listing. */
@@ -40,39 +30,17 @@ export async function listRuns(
   request: ListRequest,
 ): Promise<Page<RunRow>> {
   const filter: RunFilter = { ...request.filter, project_id: auth.projectId };
-  const listing = CursorCodec.listing({ l: request.listing, p: auth.projectId, ...request.filter });
-  const position = request.cursor ? ctx.cursors.decode(listing, request.cursor) : undefined;
-  if (request.cursor && !position) {
-    throw Problems.invalidCursor(
-      "The cursor is malformed, was altered, or belongs to another listing",
-    );
-  }
-  const backwards = position?.direction === "prev";
-  const order = backwards ? (request.order === "asc" ? "desc" : "asc") : request.order;
-  const rows = await ctx.store.listRuns(filter, {
-    order,
-    limit: request.limit + 1,
-    ...(position && { afterPk: position.pk }),
-  });
-  const more = rows.length > request.limit;
-  const page = rows.slice(0, request.limit);
-  if (backwards) page.reverse();
-  const first = page[0];
-  const last = page[page.length - 1];
-  // Going forward, "more" means a next page; going back, it means a previous one.
-  const hasNext = backwards ? true : more;
-  const hasPrev = backwards ? more : position !== undefined;
-  return {
-    data: page,
-    page_info: {
-      self: request.cursor ?? null,
-      first: null,
-      next:
-        hasNext && last ? ctx.cursors.encode(listing, { pk: last.pk, direction: "next" }) : null,
-      prev:
-        hasPrev && first ? ctx.cursors.encode(listing, { pk: first.pk, direction: "prev" }) : null,
+  return keysetPage(
+    ctx,
+    auth,
+    {
+      listing: { l: request.listing, ...request.filter },
+      order: request.order,
+      cursor: request.cursor,
+      limit: request.limit,
     },
-  };
+    (page) => ctx.store.listRuns(filter, page),
+  );
 }
 
 export interface EventPageRequest {

@@ -18,6 +18,8 @@
  *
  * Claims: a commit that makes a run claimable is also announced on `runline_claims`, and the
  * listener turns it into a `claim` event, so long-polling claims on every instance wake at once.
+ * Input requests likewise: a change to one is announced on `runline_input_requests` (its id),
+ * and becomes an `inputRequest` event that wakes long-polling reads of it (contract §7).
  *
  * The catch-up reads `runs (pk, latest_event_id)` directly: one statement for all subscribed
  * runs instead of one log read per run.
@@ -32,6 +34,8 @@ import type { LiveHub } from "./hub.ts";
 export const NOTIFY_CHANNEL = "runline_runs";
 /** Runs that became claimable by workers: wakes long-polling claims on other instances. */
 export const CLAIMS_CHANNEL = "runline_claims";
+/** Input requests that changed (payload: the request id): wakes long-polling reads elsewhere. */
+export const INPUT_REQUESTS_CHANNEL = "runline_input_requests";
 
 export interface FeedLogger {
   warn(obj: unknown, msg?: string): void;
@@ -93,6 +97,7 @@ export class PostgresFeed extends EventEmitter<{
   restored: [];
   claim: [ClaimSignal];
   apiKeyRevoked: [string];
+  inputRequest: [string];
 }> {
   readonly #o: PostgresFeedOptions;
   readonly #pool: pg.Pool;
@@ -107,6 +112,8 @@ export class PostgresFeed extends EventEmitter<{
   #unpublished = new Map<number, { latestEventId: number; payload: string }>();
   /** Claim signals not yet announced (deduplicated by payload). */
   #unpublishedClaims = new Set<string>();
+  /** Input request ids not yet announced. */
+  #unpublishedInputRequests = new Set<string>();
   #publishing: Promise<void> | undefined;
   #catchingUp: Promise<void> | undefined;
   /** Counters for tests and diagnostics. */
@@ -168,6 +175,13 @@ export class PostgresFeed extends EventEmitter<{
     this.#publishing ??= this.#flush();
   }
 
+  /** Announces to the other instances that an input request changed. Never throws. */
+  publishInputRequest(id: string): void {
+    if (this.#closed) return;
+    this.#unpublishedInputRequests.add(id);
+    this.#publishing ??= this.#flush();
+  }
+
   /** Re-reads the latest event id of every run with local subscribers and tells the hub. */
   catchUp(): Promise<void> {
     this.#catchingUp ??= this.#catchUpOnce().finally(() => {
@@ -191,16 +205,30 @@ export class PostgresFeed extends EventEmitter<{
     // Let commits of the same tick join the statement.
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      while (this.#unpublished.size > 0 || this.#unpublishedClaims.size > 0) {
+      while (
+        this.#unpublished.size > 0 ||
+        this.#unpublishedClaims.size > 0 ||
+        this.#unpublishedInputRequests.size > 0
+      ) {
         const payloads = [...this.#unpublished.values()].map((entry) => entry.payload);
         const claims = [...this.#unpublishedClaims];
+        const inputRequests = [...this.#unpublishedInputRequests];
         this.#unpublished.clear();
         this.#unpublishedClaims.clear();
+        this.#unpublishedInputRequests.clear();
         try {
           await this.#pool.query(
             `SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload
-             UNION ALL SELECT pg_notify($3, payload) FROM unnest($4::text[]) AS payload`,
-            [NOTIFY_CHANNEL, payloads, CLAIMS_CHANNEL, claims],
+             UNION ALL SELECT pg_notify($3, payload) FROM unnest($4::text[]) AS payload
+             UNION ALL SELECT pg_notify($5, payload) FROM unnest($6::text[]) AS payload`,
+            [
+              NOTIFY_CHANNEL,
+              payloads,
+              CLAIMS_CHANNEL,
+              claims,
+              INPUT_REQUESTS_CHANNEL,
+              inputRequests,
+            ],
           );
         } catch (error) {
           // Other instances learn of these commits from their safety-net re-check; waiting
@@ -240,6 +268,10 @@ export class PostgresFeed extends EventEmitter<{
         if (signal) this.emit("claim", signal);
         return;
       }
+      if (message.channel === INPUT_REQUESTS_CHANNEL) {
+        if (message.payload) this.emit("inputRequest", message.payload);
+        return;
+      }
       const news = parseNotification(message.payload);
       if (!news) return;
       this.stats.notificationsReceived++;
@@ -248,7 +280,7 @@ export class PostgresFeed extends EventEmitter<{
     try {
       await client.connect();
       await client.query(
-        `LISTEN ${NOTIFY_CHANNEL}; LISTEN ${CLAIMS_CHANNEL}; LISTEN ${API_KEY_REVOCATIONS_CHANNEL}`,
+        `LISTEN ${NOTIFY_CHANNEL}; LISTEN ${CLAIMS_CHANNEL}; LISTEN ${API_KEY_REVOCATIONS_CHANNEL}; LISTEN ${INPUT_REQUESTS_CHANNEL}`,
       );
     } catch (error) {
       lost = true;

@@ -22,6 +22,8 @@ export interface RunDataTable {
 export const RUN_DATA_TABLES: readonly RunDataTable[] = [
   { table: "run_events", match: "run_pk", key: ["run_pk", "event_id"] },
   { table: "run_owners", match: "run_pk", key: ["run_pk", "id", "kind"] },
+  { table: "input_requests", match: "run_pk", key: ["pk"] },
+  { table: "interrupts", match: "run_pk", key: ["pk"] },
 ];
 
 /**

@@ -9,6 +9,7 @@
  */
 import type { OwnerRecord, SequenceState } from "../domain/agui/sequence.ts";
 import type { AguiEvent } from "../domain/agui/types.ts";
+import type { HumanInputReads, HumanInputTx } from "./human-input.ts";
 import type { RetentionReads, RetentionTx } from "./retention.ts";
 
 export type RunStatus =
@@ -272,6 +273,8 @@ export interface RunStoreTx {
   ensureWorker(worker: WorkerRow): Promise<{ worker: WorkerRow; created: boolean }>;
   /** Applies `patch` to a worker of the project; the worker as it now is, or undefined. */
   updateWorker(projectId: string, id: string, patch: WorkerPatch): Promise<WorkerRow | undefined>;
+  /** Input requests and interrupts (contract §7), in this transaction. */
+  readonly humanInput: HumanInputTx;
 }
 
 export interface RunStore {
@@ -329,4 +332,6 @@ export interface RunStore {
    * matches expires (the run becomes claimable then), if any. Long-polling claims wait for it.
    */
   nextLeaseExpiry(query: ClaimQuery): Promise<string | undefined>;
+  /** Input requests and interrupts (contract §7), committed data. */
+  readonly humanInput: HumanInputReads;
 }

@@ -43,6 +43,13 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import {
+  type HumanInputReads,
+  humanInputReads,
+  humanInputTx,
+  numberedPlaceholders,
+  type SqlRunner,
+} from "../human-input.ts";
 import type { RetentionReads } from "../retention.ts";
 import { StoredEventRow } from "../stored-event.ts";
 import type {
@@ -362,6 +369,9 @@ export class PostgresStore implements RunStore {
   private readonly revocationListeners: ((keyId: string) => void)[] = [];
   readonly retention: RetentionReads = postgresRetentionReads((text, values) =>
     query(this.pool, text, values),
+  );
+  readonly humanInput: HumanInputReads = humanInputReads(
+    sqlRunner((text, values) => query(this.pool, text, values)),
   );
 
   constructor(options: PostgresStoreOptions) {
@@ -732,10 +742,17 @@ async function apiKeyByPrefix(exec: Exec, prefix: string): Promise<ApiKeyRow | u
   return rows[0] && decodeApiKey(rows[0]);
 }
 
+/** Shared SQL (`?` placeholders) run through `exec`. */
+function sqlRunner(exec: Exec): SqlRunner {
+  return async (sql, params) => (await exec(numberedPlaceholders(sql), [...params])).rows;
+}
+
 /** The operations of one transaction, every statement run through `exec` on its connection. */
 function transactionOps(exec: Exec): RunStoreTx {
   return {
     retention: postgresRetentionTx(exec),
+    humanInput: humanInputTx(sqlRunner(exec)),
+
     getRunForUpdate: async (projectId, runId) => {
       const { rows } = await exec(
         // A run marked deleted (§9) is gone for every operation; its tombstone answers instead.

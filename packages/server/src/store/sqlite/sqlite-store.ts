@@ -27,6 +27,12 @@ import {
   workerPatchColumns,
 } from "../columns.ts";
 import { StoreUnavailableError } from "../errors.ts";
+import {
+  type HumanInputReads,
+  humanInputReads,
+  humanInputTx,
+  type SqlRunner,
+} from "../human-input.ts";
 import type { RetentionReads } from "../retention.ts";
 import { StoredEventRow } from "../stored-event.ts";
 import type {
@@ -161,6 +167,9 @@ export class SqliteStore implements RunStore {
     () => this.read(),
     () => this.writer,
     (fn) => this.transaction(async () => fn()),
+  );
+  readonly humanInput: HumanInputReads = humanInputReads(
+    statementRunner((sql) => this.readStatement(sql)),
   );
 
   constructor(private readonly options: SqliteStoreOptions) {
@@ -535,8 +544,21 @@ export class SqliteStore implements RunStore {
       "SELECT * FROM workers WHERE project_id = ? AND implementation_kind = ? AND worker_key = ?",
     );
 
+    const writeStatements = new Map<string, Database.Statement>();
+    const humanInput = humanInputTx(
+      statementRunner((sql) => {
+        let statement = writeStatements.get(sql);
+        if (!statement) {
+          statement = db.prepare(sql);
+          writeStatements.set(sql, statement);
+        }
+        return statement;
+      }),
+    );
+
     return {
       retention: sqliteRetentionTx(db),
+      humanInput,
       getRunForUpdate: async (projectId, runId) => {
         const row = selectRun.get(projectId, runId) as Row | undefined;
         return row ? decodeRun(row) : undefined;
@@ -678,6 +700,16 @@ export class SqliteStore implements RunStore {
     }
     return statement;
   }
+}
+
+/** Runs statements prepared (and cached) by `prepare`: rows for readers, none for the rest. */
+function statementRunner(prepare: (sql: string) => Database.Statement): SqlRunner {
+  return async (sql, params) => {
+    const statement = prepare(sql);
+    if (statement.reader) return statement.all(...params) as Row[];
+    statement.run(...params);
+    return [];
+  };
 }
 
 function encodeValue(column: keyof RunPatch, value: unknown): unknown {
