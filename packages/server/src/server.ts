@@ -32,6 +32,8 @@ export interface RunlineServer {
   claimWakeups: ClaimWakeups;
   /** The admin key generated on first start of an empty database (print it once). */
   generatedKey: string | undefined;
+  /** What RUNLINE_BOOTSTRAP_KEY did on a database that was not empty (also logged as a warning). */
+  bootstrapWarning: string | undefined;
   /** Stops accepting, finishes in-flight requests, ends streams, closes the store. */
   close(): Promise<void>;
 }
@@ -88,6 +90,7 @@ export async function createServer(
     options.logger ?? true,
   );
   live.useLogger(app.log);
+  if (boot.warning) app.log.warn({ bootstrap: true }, boot.warning);
   let closed = false;
   return {
     app,
@@ -100,6 +103,7 @@ export async function createServer(
       committedListeners.push(listener);
     },
     generatedKey: boot.createdKey,
+    bootstrapWarning: boot.warning,
     async close() {
       if (closed) return;
       closed = true;
