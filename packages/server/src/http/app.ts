@@ -32,6 +32,7 @@ import type { LedgerContext } from "../ledger/context.ts";
 import type { Live } from "../live/live.ts";
 import type { ClaimWakeups } from "../workers/wakeups.ts";
 import { installGracefulClose } from "./graceful-close.ts";
+import { installHardening } from "./hardening.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
 import { Metrics } from "./metrics.ts";
 import { refuseNul } from "./nul-guard.ts";
@@ -128,6 +129,10 @@ export async function buildApp(
   installJsonParser(app);
   installProblemHandlers(app);
   installGracefulClose(app);
+  await installHardening(app, {
+    corsOrigins: deps.config.corsOrigins,
+    bodyTimeoutMs: deps.config.bodyTimeoutMs,
+  });
   recordRoutes(app);
 
   app.decorateRequest("auth", undefined as unknown as AuthContext);

@@ -77,6 +77,7 @@ export function streamRoutes(app: TypedApp, ledger: LedgerContext, live: Live): 
         }
         await live.openStream({
           credential: credentialKey(request.auth),
+          project: request.auth.projectId,
           after,
           findRun: () => getRun(ledger.store, request.auth, addressOf(request.params)),
           begin: () => {
