@@ -97,6 +97,10 @@ function installBodyTimeout(app: FastifyInstance, timeoutMs: number): void {
     payload.on("end", stop);
     payload.on("close", stop);
     guarded.on("close", stop);
+    // Answered already (a 413, say): the timer has nothing left to guard.
+    reply.raw.once("finish", stop);
+    // Fastify listens while it reads the body; afterwards an error here has no one to tell.
+    guarded.on("error", () => {});
     payload.on("error", (error) => guarded.destroy(error));
     payload.pipe(guarded);
     return guarded;
@@ -110,12 +114,17 @@ function installBodyTimeout(app: FastifyInstance, timeoutMs: number): void {
  * (`Connection: close`), which resets a socket the client is still writing to.
  */
 function installLingeringClose(app: FastifyInstance): void {
+  const lingering = new Set<Socket>();
   app.addHook("onSend", async (request, reply, payload) => {
     if (request.raw.complete || reply.statusCode === 408 || reply.raw.headersSent) return payload;
     if (closingForShutdown(reply.getHeader("connection"), request)) return payload;
     reply.removeHeader("connection");
-    reply.raw.once("finish", () => linger(request));
+    reply.raw.once("finish", () => linger(request, lingering));
     return payload;
+  });
+  // Shutting down does not wait for refused uploads to finish.
+  app.addHook("preClose", async () => {
+    for (const socket of lingering) socket.destroy();
   });
 }
 
@@ -124,14 +133,19 @@ function closingForShutdown(connection: unknown, request: FastifyRequest): boole
   return connection === "close" && request.server.server.listening === false;
 }
 
-function linger(request: FastifyRequest): void {
+function linger(request: FastifyRequest, lingering: Set<Socket>): void {
   const raw = request.raw;
-  if (raw.complete) return;
   const socket = raw.socket as Socket | null;
-  const timer = setTimeout(() => socket?.destroy(), LINGER_MS);
-  timer.unref();
-  raw.once("end", () => clearTimeout(timer));
-  raw.once("close", () => clearTimeout(timer));
+  if (raw.complete || !socket) return;
+  lingering.add(socket);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  const done = () => {
+    clearTimeout(timer);
+    lingering.delete(socket);
+  };
+  raw.once("end", done);
+  raw.once("close", done);
+  socket.once("close", done);
   raw.resume();
 }
 
