@@ -99,7 +99,7 @@ describeEachStore("the HTTP edge", (server) => {
         ...(chunked && { duplex: "half" }),
       } as RequestInit);
       assert.equal(response.status, 413, chunked ? "chunked" : "with Content-Length");
-      const problem = await response.json();
+      const problem = (await response.json()) as { code: string };
       assert.equal(problem.code, "payload_too_large");
     }
     assert.equal((await server().request("GET", "/healthz")).status, 200);
