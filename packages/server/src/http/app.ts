@@ -183,7 +183,7 @@ export async function buildApp(
   healthRoutes(typed, deps, metrics);
   conversationRoutes(typed, deps.ledger);
   runRoutes(typed, deps.ledger);
-  eventRoutes(typed, deps.ledger);
+  eventRoutes(typed, deps.ledger, deps.config.snapshot);
   streamRoutes(typed, deps.ledger, deps.live);
   inspectorRoutes(typed);
   apiKeyRoutes(typed, deps.ledger);
