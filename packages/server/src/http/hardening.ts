@@ -3,7 +3,7 @@
  * request-body timeout, the lingering close that makes a 413 readable, and problem JSON for
  * the errors Node answers before Fastify sees a request (431, 408, malformed requests).
  */
-import type { Socket } from "node:net";
+import { Socket as NetSocket, type Socket } from "node:net";
 import { PassThrough } from "node:stream";
 import fastifyCors from "@fastify/cors";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -136,7 +136,8 @@ function closingForShutdown(connection: unknown, request: FastifyRequest): boole
 function linger(request: FastifyRequest, lingering: Set<Socket>): void {
   const raw = request.raw;
   const socket = raw.socket as Socket | null;
-  if (raw.complete || !socket) return;
+  // Injected requests (`app.inject`) have no real socket to keep reading from.
+  if (raw.complete || !(socket instanceof NetSocket)) return;
   lingering.add(socket);
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   const done = () => {
