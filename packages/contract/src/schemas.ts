@@ -17,7 +17,53 @@ const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) =
 const optionalBody = <T extends z.ZodObject>(schema: T) =>
   schema.nullish().transform((v) => v ?? ({} as z.output<T>));
 
-const JsonObject = z.record(z.string(), z.unknown());
+/**
+ * A JSON object, passed through as the client sent it (by reference). `z.record` would copy it
+ * key by key and so turn a `__proto__` key into the copy's prototype — dropping the key and
+ * "polluting" that object; contract §12 wants such keys stored and returned verbatim.
+ */
+const JsonObject = z
+  .unknown()
+  .refine(
+    (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+    "must be a JSON object",
+  )
+  .transform((value) => value as Record<string, unknown>)
+  .meta({ type: "object", additionalProperties: {} });
+
+/** The most `metadata` a request may carry, as JSON (contract §12). */
+export const METADATA_LIMIT_BYTES = 64 * 1024;
+
+/** UTF-8 length of `text` (no Buffer or TextEncoder: the contract runs in browsers and Node alike). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * Request `metadata`: a JSON object of at most 64 KiB, so that a listing of 100 runs always
+ * serialises (issue 16: 60 runs of 9.5 MB metadata made `GET /runs` fail). Over the limit the
+ * HTTP layer answers 400 `metadata_too_large` (the issue's `params.problem` names the code).
+ */
+const Metadata = JsonObject.superRefine((value, ctx) => {
+  const bytes = utf8Length(JSON.stringify(value));
+  if (bytes > METADATA_LIMIT_BYTES) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be at most ${METADATA_LIMIT_BYTES / 1024} KiB of JSON (is ${bytes} bytes)`,
+      params: { problem: "metadata_too_large" },
+    });
+  }
+});
 const Uuid = z.uuid({ message: "must be a UUID" });
 const RunId = z.string().regex(RUN_ID_PATTERN, "must be 1-128 characters of [A-Za-z0-9_.:-]");
 const AgentId = z.string().regex(AGENT_ID_PATTERN, "must be 1-128 characters of [A-Za-z0-9_-]");
@@ -46,13 +92,22 @@ export const RunParams = z.object({ run_id: RunId });
 export const ConversationParams = z.object({ conversation_id: Uuid });
 export const ConversationRunParams = z.object({ conversation_id: Uuid, run_id: RunId });
 
+/**
+ * An integer query parameter (contract §12): decimal digits only — `1e2`, `0x10`, ` 5`, `5.0`
+ * and `+5` are refused rather than read as numbers — the one rule of every route.
+ */
+export const queryInt = (min: number, max: number, message: string) =>
+  z
+    .string()
+    .regex(/^\d{1,15}$/, message)
+    .transform(Number)
+    .pipe(z.number().min(min, message).max(max, message));
+
 const limitParam = (max: number, fallback: number) =>
-  z.coerce
-    .number({ message: `must be an integer from 1 to ${max}` })
-    .int(`must be an integer from 1 to ${max}`)
-    .min(1, `must be an integer from 1 to ${max}`)
-    .max(max, `must be an integer from 1 to ${max}`)
-    .default(fallback);
+  queryInt(1, max, `must be an integer from 1 to ${max}`).default(fallback);
+
+/** An event id in a query (`after_event_id`): a non-negative integer. */
+export const EventIdQuery = queryInt(0, Number.MAX_SAFE_INTEGER, "must be a non-negative integer");
 
 const StatusFilter = z.enum([...RunStatusSchema.options, "waiting"]);
 
@@ -76,11 +131,7 @@ export const ChildrenQuery = z.object({
 });
 
 export const EventListQuery = z.object({
-  after_event_id: z.coerce
-    .number({ message: "must be a non-negative integer" })
-    .int("must be a non-negative integer")
-    .min(0, "must be a non-negative integer")
-    .optional(),
+  after_event_id: EventIdQuery.optional(),
   cursor: z.string().min(1).max(32).optional(),
   limit: limitParam(500, 100),
 });
@@ -88,7 +139,7 @@ export const EventListQuery = z.object({
 // ── Request bodies ──────────────────────────────────────────────────────────────────────────
 
 export const CreateConversationBody = optionalBody(
-  z.object({ id: opt(Uuid), metadata: opt(JsonObject) }),
+  z.object({ id: opt(Uuid), metadata: opt(Metadata) }),
 );
 
 /** Issues of an AG-UI schema's parse, added to a zod refinement context. */
@@ -178,7 +229,7 @@ const CreateRunFields = z.looseObject({
     runtime_target_branch_id: opt(ShortText),
     implementation_kind: opt(ShortText),
     worker_key: opt(ShortText),
-    metadata: opt(JsonObject),
+    metadata: opt(Metadata),
     resume: opt(ResumeEntries),
   }),
   public_id: opt(RunId),
@@ -229,7 +280,7 @@ export const AppendEventsBody = z.strictObject({
 export const CompleteRunBody = z
   .object({
     status: z.enum(["completed", "failed", "cancelled"]),
-    metadata: opt(JsonObject),
+    metadata: opt(Metadata),
     terminal_error_code: opt(z.string().min(1).max(256)),
     terminal_error_message: opt(z.string().min(1).max(4096)),
     outcome: opt(RunOutcomeSchema),
@@ -465,14 +516,14 @@ export const RegisterWorkerBody = z.object({
   worker_key: ShortText,
   implementation_display_name: opt(ShortText),
   display_name: opt(ShortText),
-  metadata: opt(JsonObject),
+  metadata: opt(Metadata),
 });
 export type RegisterWorkerRequest = z.output<typeof RegisterWorkerBody>;
 
 export const HeartbeatBody = optionalBody(
   z.object({
     status: opt(z.enum(["active", "inactive"])),
-    metadata: opt(JsonObject),
+    metadata: opt(Metadata),
   }),
 );
 export type HeartbeatRequest = z.output<typeof HeartbeatBody>;
@@ -485,7 +536,7 @@ export const LeaseBody = optionalBody(z.object({ lease_duration_seconds: opt(Lea
 export const WorkerSessionBody = z.object({
   session_key: ShortText,
   status: SessionStatus,
-  metadata: opt(JsonObject),
+  metadata: opt(Metadata),
 });
 export type WorkerSessionRequest = z.output<typeof WorkerSessionBody>;
 
@@ -687,7 +738,7 @@ export const CreateInputRequestBody = z.object({
     offset: true,
     message: "must be an ISO 8601 date-time with an offset",
   }),
-  metadata: opt(JsonObject),
+  metadata: opt(Metadata),
 });
 export type CreateInputRequestRequest = z.output<typeof CreateInputRequestBody>;
 

@@ -88,6 +88,11 @@ export const Problems = {
       `The response does not fit the request's fields: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
       { issues },
     ),
+  metadataTooLarge: (detail: string, issues: ValidationIssue[]) =>
+    new ProblemError(400, "metadata_too_large", "Metadata too large", detail, { issues }),
+  snapshotTooLarge: problem(400, "snapshot_too_large", "Snapshot too large"),
+  requestTimeout: problem(408, "request_timeout", "Request timeout"),
+  headersTooLarge: problem(431, "headers_too_large", "Request headers too large"),
 
   unauthenticated: (detail = "A valid credential is required") =>
     new ProblemError(

@@ -49,6 +49,8 @@ export interface RunlineServer {
    * generated key (undefined when none was generated). Idempotent; a no-op otherwise.
    */
   bootstrap(): Promise<string | undefined>;
+  /** What RUNLINE_BOOTSTRAP_KEY did on a database that was not empty (also logged as a warning). */
+  bootstrapWarning: string | undefined;
   /** Stops accepting, finishes in-flight requests, ends streams, closes the store. */
   close(): Promise<void>;
 }
@@ -152,6 +154,7 @@ export async function createServer(
     (error) => app.log.warn({ err: error }, "input request expiry sweep failed"),
   );
   expirySweeper.start();
+  if (boot?.warning) app.log.warn({ bootstrap: true }, boot.warning);
   let closed = false;
   return {
     app,
@@ -172,6 +175,7 @@ export async function createServer(
       const result = await bootstrap(store, config.bootstrapKey, new Date().toISOString());
       return result.createdKey;
     },
+    bootstrapWarning: boot?.warning,
     async close() {
       if (closed) return;
       closed = true;

@@ -6,7 +6,7 @@
  * means the key stopped working (revoked, wrong server): the app signs out and says so.
  */
 import { RunlineClient, RunlineConnectionError, RunlineError } from "@runline/client";
-import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from "react";
+import { createContext, type ReactNode, useContext, useMemo } from "react";
 
 export interface Api {
   client: RunlineClient;

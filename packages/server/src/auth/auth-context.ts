@@ -17,7 +17,8 @@ export function knownScopes(names: readonly unknown[]): Set<Scope> {
 export type Principal =
   | { kind: "api_key"; keyId: string }
   | { kind: "jwt"; subject: string }
-  | { kind: "run_writer"; runId: string }
+  /** `leaseOwner`: minted while that worker held the run's lease; valid only while it still does. */
+  | { kind: "run_writer"; runId: string; leaseOwner?: string }
   | { kind: "worker"; workerId: string };
 
 export interface AuthContext {

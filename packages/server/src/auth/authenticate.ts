@@ -75,7 +75,11 @@ export class Authenticator {
       scopes: knownScopes(claims.scopes),
       principal:
         claims.tokenUse === "run_event_writer"
-          ? { kind: "run_writer", runId: claims.runId }
+          ? {
+              kind: "run_writer",
+              runId: claims.runId,
+              ...(claims.leaseOwner !== undefined && { leaseOwner: claims.leaseOwner }),
+            }
           : { kind: "worker", workerId: claims.workerId },
     };
   }

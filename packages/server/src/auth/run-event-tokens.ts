@@ -10,8 +10,9 @@
  */
 
 import { Problems } from "../errors.ts";
-import { assertMayWrite, findRun } from "../ledger/access.ts";
+import { assertMayWrite, findRun, leaseHolder } from "../ledger/access.ts";
 import type { LedgerContext } from "../ledger/context.ts";
+import type { RunRow } from "../store/types.ts";
 import type { AuthContext } from "./auth-context.ts";
 import { RUN_EVENT_WRITER_SCOPES } from "./auth-context.ts";
 import type { ServerTokens } from "./server-tokens.ts";
@@ -29,7 +30,7 @@ export async function issueRunEventToken(
   runId: string,
 ): Promise<string> {
   const run = await findRun(issuer.ledger.store, auth, { runId });
-  return sign(issuer, auth.projectId, run.run_id);
+  return sign(issuer, auth, run);
 }
 
 /**
@@ -48,16 +49,32 @@ export async function issueChildRunEventToken(
   if (child.parent_run_id !== parent.run_id) {
     throw Problems.notFound(`Run ${childRunId} is not a child of run ${parent.run_id}`);
   }
-  return sign(issuer, auth.projectId, child.run_id);
+  return sign(issuer, auth, child);
 }
 
-function sign(issuer: RunEventTokenIssuer, projectId: string, runId: string): Promise<string> {
+/**
+ * The lease fence (contract §12): while a worker holds the run's lease, only that worker or an
+ * `admin` credential may mint, and the token carries the lease, so it stops appending (409
+ * `lease_lost`) once that worker loses it. Otherwise another credential with `runs:write` (a
+ * second worker, say) could write around the lease through a token of its own.
+ */
+function sign(issuer: RunEventTokenIssuer, auth: AuthContext, run: RunRow): Promise<string> {
+  const holder = leaseHolder(run, issuer.ledger.now());
+  if (holder !== undefined) {
+    const isHolder = auth.principal.kind === "worker" && auth.principal.workerId === holder;
+    if (!isHolder && !auth.scopes.has("admin")) {
+      throw Problems.leaseLost(
+        `Run ${run.run_id} is leased to worker ${holder}: only that worker or an admin credential may mint a writer token for it`,
+      );
+    }
+  }
   return issuer.tokens.sign(
     {
       tokenUse: "run_event_writer",
-      projectId,
-      runId,
+      projectId: auth.projectId,
+      runId: run.run_id,
       scopes: [...RUN_EVENT_WRITER_SCOPES],
+      ...(holder !== undefined && { leaseOwner: holder }),
     },
     issuer.ttlSeconds,
   );

@@ -13,6 +13,8 @@ export type ServerTokenClaims =
       projectId: string;
       runId: string;
       scopes: string[];
+      /** The worker that held the run's lease when the token was minted (the lease fence). */
+      leaseOwner?: string;
     }
   | {
       tokenUse: "worker";
@@ -58,7 +60,15 @@ function parseClaims(payload: Record<string, unknown>): ServerTokenClaims | unde
   if (typeof projectId !== "string" || !Array.isArray(scopes)) return undefined;
   const scopeList = scopes.filter((s): s is string => typeof s === "string");
   if (tokenUse === "run_event_writer" && typeof payload.runId === "string") {
-    return { tokenUse, projectId, runId: payload.runId, scopes: scopeList };
+    const { leaseOwner } = payload;
+    if (leaseOwner !== undefined && typeof leaseOwner !== "string") return undefined;
+    return {
+      tokenUse,
+      projectId,
+      runId: payload.runId,
+      scopes: scopeList,
+      ...(leaseOwner !== undefined && { leaseOwner }),
+    };
   }
   if (tokenUse === "worker" && typeof payload.workerId === "string") {
     return { tokenUse, projectId, workerId: payload.workerId, scopes: scopeList };

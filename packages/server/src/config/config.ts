@@ -51,7 +51,34 @@ const EnvSchema = z.object({
   RUNLINE_SSE_HEARTBEAT_MS: intFromEnv(100, 3_600_000).default(15_000),
   RUNLINE_SSE_MAX_STREAMS: intFromEnv(1, 1_000_000).default(20_000),
   RUNLINE_SSE_MAX_STREAMS_PER_CREDENTIAL: intFromEnv(1, 1_000_000).default(2_000),
+  RUNLINE_SSE_MAX_STREAMS_PER_PROJECT: intFromEnv(1, 1_000_000).optional(),
   RUNLINE_SSE_MAX_BUFFERED_EVENTS: intFromEnv(16, 1_000_000).default(10_000),
+  RUNLINE_SSE_MAX_BUFFERED_BYTES: intFromEnv(64 * 1024, 1024 * 1024 * 1024).default(
+    8 * 1024 * 1024,
+  ),
+  RUNLINE_SNAPSHOT_MAX_BYTES: intFromEnv(1024, 1024 * 1024 * 1024).default(128 * 1024 * 1024),
+  RUNLINE_SNAPSHOT_CONCURRENCY: intFromEnv(1, 64).default(2),
+  RUNLINE_BODY_TIMEOUT_MS: intFromEnv(100, 3_600_000).default(30_000),
+  RUNLINE_CORS_ORIGINS: z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      if (v === "*") return "*" as const;
+      const origins = v
+        .split(",")
+        .map((o) => o.trim())
+        .filter((o) => o !== "");
+      for (const origin of origins) {
+        if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `${origin} is not an origin (scheme://host[:port])`,
+          });
+        }
+      }
+      return origins;
+    })
+    .optional(),
   RUNLINE_SSE_RECHECK_MS: intFromEnv(50, 3_600_000).default(5_000),
   RUNLINE_RATE_LIMIT_PER_MINUTE: intFromEnv(0, 100_000_000).default(0),
   RUNLINE_WORKER_INACTIVE_AFTER_S: intFromEnv(5, 86_400).default(60),
@@ -89,11 +116,25 @@ export type Config = {
   /** Lifetime of run event-writer tokens. */
   runEventTokenTtlSeconds: number;
   bodyLimitBytes: number;
+  /** A request body must have arrived this long after its head (408 otherwise). */
+  bodyTimeoutMs: number;
+  /** Origins allowed to call from a browser (CORS); undefined: no CORS headers. */
+  corsOrigins: string[] | "*" | undefined;
+  snapshot: {
+    /** A run whose log is larger (JSON bytes) gets 400 snapshot_too_large. */
+    maxBytes: number;
+    /** Snapshots built at once; more wait their turn. */
+    concurrency: number;
+  };
   sse: {
     heartbeatMs: number;
     maxStreams: number;
     maxStreamsPerCredential: number;
+    /** Default: half of `maxStreams`, so one project cannot take every slot. */
+    maxStreamsPerProject: number;
     maxBufferedEvents: number;
+    /** Bytes of frames a stream may queue for a socket that does not drain. */
+    maxBufferedBytes: number;
     /** PostgreSQL: how often followed runs are re-checked in case a NOTIFY was lost. */
     recheckMs: number;
   };
@@ -154,11 +195,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     runEventTokenTtlSeconds: e.RUNLINE_RUN_EVENT_TOKEN_TTL_S,
     bodyLimitBytes: e.RUNLINE_BODY_LIMIT_BYTES,
+    bodyTimeoutMs: e.RUNLINE_BODY_TIMEOUT_MS,
+    corsOrigins: e.RUNLINE_CORS_ORIGINS,
+    snapshot: {
+      maxBytes: e.RUNLINE_SNAPSHOT_MAX_BYTES,
+      concurrency: e.RUNLINE_SNAPSHOT_CONCURRENCY,
+    },
     sse: {
       heartbeatMs: e.RUNLINE_SSE_HEARTBEAT_MS,
       maxStreams: e.RUNLINE_SSE_MAX_STREAMS,
       maxStreamsPerCredential: e.RUNLINE_SSE_MAX_STREAMS_PER_CREDENTIAL,
+      maxStreamsPerProject:
+        e.RUNLINE_SSE_MAX_STREAMS_PER_PROJECT ??
+        Math.max(1, Math.floor(e.RUNLINE_SSE_MAX_STREAMS / 2)),
       maxBufferedEvents: e.RUNLINE_SSE_MAX_BUFFERED_EVENTS,
+      maxBufferedBytes: e.RUNLINE_SSE_MAX_BUFFERED_BYTES,
       recheckMs: e.RUNLINE_SSE_RECHECK_MS,
     },
     rateLimitPerMinute: e.RUNLINE_RATE_LIMIT_PER_MINUTE,

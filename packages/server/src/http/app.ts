@@ -34,6 +34,7 @@ import type { Live } from "../live/live.ts";
 import type { Sweeper } from "../retention/sweeper.ts";
 import type { ClaimWakeups } from "../workers/wakeups.ts";
 import { installGracefulClose } from "./graceful-close.ts";
+import { installHardening } from "./hardening.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
 import { Metrics } from "./metrics.ts";
 import { refuseNul } from "./nul-guard.ts";
@@ -139,6 +140,10 @@ export async function buildApp(
   installJsonParser(app);
   installProblemHandlers(app);
   installGracefulClose(app);
+  await installHardening(app, {
+    corsOrigins: deps.config.corsOrigins,
+    bodyTimeoutMs: deps.config.bodyTimeoutMs,
+  });
   recordRoutes(app);
 
   app.decorateRequest("auth", undefined as unknown as AuthContext);
@@ -189,7 +194,7 @@ export async function buildApp(
   healthRoutes(typed, deps, metrics);
   conversationRoutes(typed, deps.ledger);
   runRoutes(typed, deps.ledger);
-  eventRoutes(typed, deps.ledger);
+  eventRoutes(typed, deps.ledger, deps.config.snapshot);
   streamRoutes(typed, deps.ledger, deps.live);
   inputRequestRoutes(typed, deps.humanInput);
   inspectorRoutes(typed);
@@ -217,10 +222,16 @@ export async function buildApp(
 /**
  * Bodies are JSON. An empty body counts as no body, whatever its content type (clients send
  * `Content-Type: application/json` on every call, GETs included); a non-empty body must parse.
+ *
+ * Plain `JSON.parse` (what secure-json-parse does with `protoAction: "ignore"`): it defines
+ * `__proto__` and `constructor` keys as ordinary own properties and never touches a prototype,
+ * so AG-UI payloads and metadata holding such keys are stored and returned verbatim (contract
+ * §12); the schemas then pass objects through by reference (contract/schemas.ts `JsonObject`)
+ * instead of copying them key by key, which would turn `__proto__` into a prototype. A syntax
+ * error's message, which says where the error is, goes into the problem's `detail`.
  */
 function installJsonParser(app: FastifyInstance): void {
-  const strict = app.getDefaultJsonParser("error", "error");
-  const parser: FastifyBodyParser<string> = (request, body, done) => {
+  const parser: FastifyBodyParser<string> = (_request, body, done) => {
     if (body.trim() === "") {
       done(null, undefined);
       return;
@@ -232,7 +243,15 @@ function installJsonParser(app: FastifyInstance): void {
       );
       return;
     }
-    strict(request, body, done);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (error) {
+      const reason = error instanceof SyntaxError ? `: ${error.message}` : "";
+      done(Problems.invalidRequest(`The request body is not valid JSON${reason}`), undefined);
+      return;
+    }
+    done(null, parsed);
   };
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "string" }, parser);

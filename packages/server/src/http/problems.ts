@@ -26,6 +26,15 @@ function toProblem(error: FastifyError | Error, request: FastifyRequest): Proble
       return { path: path ? `${context}.${path}` : context, message: v.message ?? "is invalid" };
     });
     const first = issues[0];
+    // A size limit named by its own code (contract §13) rather than a generic invalid_request.
+    const tooLarge =
+      issues[error.validation.findIndex((v) => problemCodeOf(v.params) !== undefined)];
+    if (tooLarge) {
+      return Problems.metadataTooLarge(
+        `Invalid request: ${tooLarge.path} ${tooLarge.message}`,
+        issues,
+      );
+    }
     return Problems.invalidRequest(
       first ? `Invalid request: ${first.path} ${first.message}` : "Invalid request",
       issues,
@@ -53,6 +62,12 @@ function toProblem(error: FastifyError | Error, request: FastifyRequest): Proble
     return Problems.invalidRequest(error.message);
   }
   return undefined;
+}
+
+/** The problem code a custom zod issue asks for (`params: {problem}`), if any. */
+function problemCodeOf(params: unknown): string | undefined {
+  const problem = (params as { params?: { problem?: unknown } } | undefined)?.params?.problem;
+  return typeof problem === "string" ? problem : undefined;
 }
 
 export function installProblemHandlers(app: FastifyInstance): void {

@@ -66,23 +66,35 @@ export async function lockRun(
   throw gone(await tx.retention.tombstone(auth.projectId, address.runId), address);
 }
 
+/** The worker holding a live lease on the run at `now`, if any. */
+export function leaseHolder(run: RunRow, now: string): string | undefined {
+  return run.lease_owner !== null && run.lease_expires_at !== null && run.lease_expires_at > now
+    ? run.lease_owner
+    : undefined;
+}
+
 /**
  * Fences writes: a run event-writer token writes only its own run; a worker writes only while
- * it holds the run's lease (a "zombie" worker whose lease expired or was taken gets 409).
+ * it holds the run's lease (a "zombie" worker whose lease expired or was taken gets 409), and
+ * so does a writer token minted under that worker's lease (contract §12: the fence holds for
+ * every credential, not only the worker's own).
  */
 export function assertMayWrite(auth: AuthContext, run: RunRow, now: string): void {
   const principal = auth.principal;
   if (principal.kind === "run_writer" && principal.runId !== run.run_id) {
     throw Problems.forbidden("This token can only write to its own run");
   }
-  if (principal.kind === "worker") {
-    const holds =
-      run.lease_owner === principal.workerId &&
-      run.lease_expires_at !== null &&
-      run.lease_expires_at > now;
-    if (!holds)
-      throw Problems.leaseLost(
-        `Worker ${principal.workerId} does not hold the lease on run ${run.run_id}`,
-      );
+  const fencedBy =
+    principal.kind === "worker"
+      ? principal.workerId
+      : principal.kind === "run_writer"
+        ? principal.leaseOwner
+        : undefined;
+  if (fencedBy !== undefined && leaseHolder(run, now) !== fencedBy) {
+    throw Problems.leaseLost(
+      principal.kind === "worker"
+        ? `Worker ${fencedBy} does not hold the lease on run ${run.run_id}`
+        : `This token was minted under worker ${fencedBy}'s lease on run ${run.run_id}, which it no longer holds`,
+    );
   }
 }

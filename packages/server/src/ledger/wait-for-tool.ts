@@ -6,6 +6,7 @@
 
 import type { ToolResultRequest, WaitRequest } from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
+import { MAX_EVENT_BYTES } from "../domain/agui/validate.ts";
 import { canonicalJson } from "../domain/canonical-json.ts";
 import { newUuid } from "../domain/ids.ts";
 import { isTerminal } from "../domain/run-status.ts";
@@ -65,6 +66,12 @@ export async function submitToolResult(
   input: ToolResultRequest,
 ): Promise<{ duplicate: boolean; run: RunRow }> {
   const content = typeof input.result === "string" ? input.result : canonicalJson(input.result);
+  // The result becomes one logged event, so it obeys the event size limit like any append
+  // (a tool result bypassed it: issue 16 finding 7). The message id is a fixed-size UUID.
+  const sized = toolCallResultEvent(newUuid(), input.toolCallId, content, input.isError === true);
+  if (Buffer.byteLength(JSON.stringify(sized), "utf8") > MAX_EVENT_BYTES) {
+    throw Problems.eventTooLarge(0, MAX_EVENT_BYTES);
+  }
   const result = await ctx.store.transaction(async (tx) => {
     const run = await lockRun(tx, auth, address);
     const now = ctx.now();
@@ -78,11 +85,10 @@ export async function submitToolResult(
       );
     }
     assertMayWrite(auth, run, now);
-    const event = toolCallResultEvent(newUuid(), input.toolCallId, content, input.isError === true);
     const updated = await commitEvents(
       tx,
       run,
-      [serverEvent(event)],
+      [serverEvent(sized)],
       {
         status: "running",
         waiting_reason: null,

@@ -21,6 +21,8 @@ export interface LiveMetrics {
 export interface OpenStreamRequest {
   /** Identifies the caller's credential for the per-credential limit. */
   credential: string;
+  /** The caller's project, for the per-project limit. */
+  project: string;
   /** Reads the run (and checks the caller may see it) once a slot is reserved. */
   findRun(): Promise<RunRow>;
   /** Send events with ids above this. */
@@ -80,7 +82,7 @@ export class Live {
    * propagate, slot freed), then writes the head and follows the run until the stream ends.
    */
   async openStream(request: OpenStreamRequest): Promise<void> {
-    const slot = this.streams.admit(request.credential);
+    const slot = this.streams.admit(request.credential, request.project);
     let run: RunRow;
     try {
       run = await request.findRun();
@@ -98,6 +100,7 @@ export class Live {
       readEvents: (pk, after, limit) => this.#store.readEvents(pk, after, limit),
       sink: request.begin(),
       maxBufferedEvents: this.#config.sse.maxBufferedEvents,
+      maxBufferedBytes: this.#config.sse.maxBufferedBytes,
       ...(metrics && { onDelivered: () => metrics.eventDelivered() }),
       onEnd: (reason) => {
         if (reason === "lagging") metrics?.lagDisconnect();

@@ -13,8 +13,10 @@
  *   before that read; `pending` then either continues it exactly (→ live) or a rows-are-missing
  *   gap sends the stream back to the log.
  * - Live: hub rows go straight to the socket. While the socket does not drain they queue; more
- *   than `maxBufferedEvents` queued (or no drain for two heartbeats) disconnects the reader,
- *   which resumes from the log with `Last-Event-ID`. Producers and other readers never wait.
+ *   than `maxBufferedEvents` or `maxBufferedBytes` (of frames) queued, or no drain for two
+ *   heartbeats, disconnects the reader, which resumes from the log with `Last-Event-ID`.
+ *   Producers and other readers never wait. Counting bytes as well as events is what bounds
+ *   memory: 10,000 events of 235 KiB each are 2.3 GB (issue 16 finding 2).
  * - The stream ends right after writing `RUN_FINISHED`/`RUN_ERROR`, at once when the run is
  *   terminal and the client has seen all of it, when the client goes away, on shutdown, or when
  *   the log cannot be read. Ending always unsubscribes from the hub and detaches every listener.
@@ -57,6 +59,8 @@ export interface RunStreamOptions {
   sink: SseSink;
   /** Events a live stream may queue for a socket that does not drain before it is dropped. */
   maxBufferedEvents: number;
+  /** Bytes of frames it may queue (and hold as hub rows during catch-up); default 8 MiB. */
+  maxBufferedBytes?: number;
   /** Told once per event frame written. */
   onDelivered?: () => void;
   /** Told once when the stream ends, with why. */
@@ -75,6 +79,11 @@ const BATCH_CHARS = 64 * 1024;
 /** Heartbeats without a single drain after which a blocked reader counts as lagging. */
 const STALLED_HEARTBEATS = 2;
 
+export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** The bytes a row's frame takes on the wire (the frame is memoised and shared). */
+const frameBytes = (row: StoredEvent): number => Buffer.byteLength(eventFrame(row));
+
 export class RunStream {
   readonly #o: RunStreamOptions;
   readonly #pageSize: number;
@@ -83,10 +92,14 @@ export class RunStream {
   /** Frames waiting for the socket to drain (index `#head` onwards). */
   #queue: StoredEvent[] = [];
   #head = 0;
+  /** Bytes of the frames in `#queue` from `#head` on. */
+  #queuedBytes = 0;
+  readonly #maxBytes: number;
   #blocked = false;
   #stalledHeartbeats = 0;
   /** Hub rows received during catch-up, ascending; `#pendingOverflow` when some were dropped. */
   #pending: StoredEvent[] = [];
+  #pendingBytes = 0;
   #pendingOverflow = false;
   #drainWaiters: (() => void)[] = [];
   #unsubscribe: (() => void) | undefined;
@@ -104,6 +117,7 @@ export class RunStream {
   constructor(options: RunStreamOptions) {
     this.#o = options;
     this.#lastQueued = options.after;
+    this.#maxBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.#pageSize = Math.max(1, Math.min(500, Math.floor(options.maxBufferedEvents / 2)));
   }
 
@@ -155,7 +169,9 @@ export class RunStream {
     sink.off("close", this.#onClose);
     // The error listener stays: a late socket error must not become an uncaught exception.
     this.#queue = [];
+    this.#queuedBytes = 0;
     this.#pending = [];
+    this.#pendingBytes = 0;
     for (const wake of this.#drainWaiters.splice(0)) wake();
     if (!sink.destroyed && !sink.writableEnded) {
       // A socket that does not drain would hold `end()` forever: drop it instead.
@@ -200,6 +216,7 @@ export class RunStream {
     const overflowed = this.#pendingOverflow;
     const pending = this.#pending;
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.#pendingOverflow = false;
     if (overflowed) return false;
     for (const row of pending) {
@@ -224,10 +241,14 @@ export class RunStream {
       if (this.#pendingOverflow) return;
       for (const row of rows) {
         const newest = this.#pending[this.#pending.length - 1]?.event_id ?? this.#lastQueued;
-        if (row.event_id > newest) this.#pending.push(row);
+        if (row.event_id > newest) {
+          this.#pending.push(row);
+          this.#pendingBytes += frameBytes(row);
+        }
       }
-      if (this.#pending.length > this.#o.maxBufferedEvents) {
+      if (this.#pending.length > this.#o.maxBufferedEvents || this.#pendingBytes > this.#maxBytes) {
         this.#pending = [];
+        this.#pendingBytes = 0;
         this.#pendingOverflow = true;
       }
       return;
@@ -242,7 +263,7 @@ export class RunStream {
       }
       this.#accept(row);
       if (this.ended) return;
-      if (this.#queueLength() > this.#o.maxBufferedEvents) {
+      if (this.#queueLength() > this.#o.maxBufferedEvents || this.#queuedBytes > this.#maxBytes) {
         this.end("lagging");
         return;
       }
@@ -252,14 +273,18 @@ export class RunStream {
   // ── writing ────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Accepts a page read from the log, writing its frames in chunks of up to `BATCH_CHARS`
-   * (once the socket pushes back, the rest of the page queues as usual).
+   * Accepts a page read from the log, writing its frames in chunks of up to `BATCH_CHARS`.
+   * Once the socket is full the rest of the page is read again after the drain rather than
+   * queued: a replay never holds more than the page it is writing.
    */
   #acceptPage(rows: readonly StoredEvent[]): void {
     this.#batch = [];
     this.#batchChars = 0;
     try {
-      for (const row of rows) this.#accept(row);
+      for (const row of rows) {
+        if (this.#blocked) break;
+        this.#accept(row);
+      }
     } finally {
       this.#flushBatch();
       this.#batch = undefined;
@@ -281,8 +306,10 @@ export class RunStream {
     if (row.event_id !== this.#lastQueued + 1) return false;
     this.#lastQueued = row.event_id;
     if (isTerminal(row)) this.#terminalQueued = true;
-    if (this.#blocked) this.#queue.push(row);
-    else this.#writeEvent(row);
+    if (this.#blocked) {
+      this.#queue.push(row);
+      this.#queuedBytes += frameBytes(row);
+    } else this.#writeEvent(row);
     return true;
   }
 
@@ -318,6 +345,7 @@ export class RunStream {
     this.#stalledHeartbeats = 0;
     while (!this.#blocked && this.#head < this.#queue.length && !this.ended) {
       const row = this.#queue[this.#head++]!;
+      this.#queuedBytes -= frameBytes(row);
       this.#writeEvent(row);
     }
     if (this.#head === this.#queue.length) {

@@ -2,7 +2,8 @@
  * Every open SSE stream of this instance: admission limits, the shared heartbeat, shutdown.
  *
  * - A stream reserves a slot (`admit`) before any I/O: over `maxStreams` → 503 `unavailable`,
- *   over `maxStreamsPerCredential` for its credential → 429 `rate_limited`, both with
+ *   over `maxStreamsPerCredential` for its credential or `maxStreamsPerProject` for its
+ *   project (so one tenant cannot take every slot) → 429 `rate_limited`, all with
  *   Retry-After; while shutting down → 503.
  * - One interval timer, running only while streams are open, sends every stream its heartbeat.
  * - `closeAll()` ends every stream (clients resume elsewhere with Last-Event-ID) and refuses
@@ -19,6 +20,7 @@ export interface RegisteredStream {
 export interface StreamLimits {
   maxStreams: number;
   maxStreamsPerCredential: number;
+  maxStreamsPerProject: number;
   heartbeatMs: number;
 }
 
@@ -35,6 +37,7 @@ const RETRY_AFTER_SECONDS = 2;
 export class StreamRegistry {
   readonly #limits: StreamLimits;
   readonly #perCredential = new Map<string, number>();
+  readonly #perProject = new Map<string, number>();
   readonly #streams = new Set<RegisteredStream>();
   #slots = 0;
   #closing = false;
@@ -57,8 +60,8 @@ export class StreamRegistry {
     return this.#ticker !== undefined;
   }
 
-  /** Reserves a slot for `credential`, or throws the problem to answer with. */
-  admit(credential: string): StreamSlot {
+  /** Reserves a slot for `credential` of `project`, or throws the problem to answer with. */
+  admit(credential: string, project: string): StreamSlot {
     if (this.#closing) {
       throw Problems.unavailable("The server is shutting down; reconnect", RETRY_AFTER_SECONDS);
     }
@@ -75,7 +78,15 @@ export class StreamRegistry {
         `This credential already has ${mine} open streams (the limit)`,
       );
     }
+    const ours = this.#perProject.get(project) ?? 0;
+    if (ours >= this.#limits.maxStreamsPerProject) {
+      throw Problems.rateLimited(
+        RETRY_AFTER_SECONDS,
+        `This project already has ${ours} open streams on this server (the limit)`,
+      );
+    }
     this.#perCredential.set(credential, mine + 1);
+    this.#perProject.set(project, ours + 1);
     this.#slots++;
     this.onCountChange?.(this.#slots);
     let stream: RegisteredStream | undefined;
@@ -92,9 +103,8 @@ export class StreamRegistry {
         if (released) return;
         released = true;
         if (stream) this.#streams.delete(stream);
-        const left = (this.#perCredential.get(credential) ?? 1) - 1;
-        if (left > 0) this.#perCredential.set(credential, left);
-        else this.#perCredential.delete(credential);
+        decrement(this.#perCredential, credential);
+        decrement(this.#perProject, project);
         this.#slots--;
         this.onCountChange?.(this.#slots);
         if (this.#streams.size === 0) this.#stopTicker();
@@ -128,4 +138,10 @@ export class StreamRegistry {
     clearInterval(this.#ticker);
     this.#ticker = undefined;
   }
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
 }

@@ -14,10 +14,12 @@ import {
 } from "../helpers/server.ts";
 import { append, complete, custom, logOf, runningRun } from "../live/run-fixtures.ts";
 import { SseStream } from "../live/sse-client.ts";
+import { keyWithScopes } from "../workers/worker-helpers.ts";
 
 const LIMITS = {
   RUNLINE_SSE_MAX_STREAMS: "3",
   RUNLINE_SSE_MAX_STREAMS_PER_CREDENTIAL: "2",
+  RUNLINE_SSE_MAX_STREAMS_PER_PROJECT: "3",
   RUNLINE_SSE_HEARTBEAT_MS: "100",
   RUNLINE_SSE_MAX_BUFFERED_EVENTS: "16",
 };
@@ -144,4 +146,72 @@ describeEachStore(
     });
   },
   LIMITS,
+);
+
+describeEachStore(
+  "fair stream limits and byte-bounded buffers",
+  (server) => {
+    const open = (runId: string, key: string) =>
+      SseStream.open(`${server().url}/runs/${runId}/stream`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+
+    test("one project cannot take every slot: past the per-project cap (default half the server's) its streams get 429 rate_limited while another project still gets one", async () => {
+      const run = await runningRun(server());
+      const keys: string[] = [BOOTSTRAP_KEY, BOOTSTRAP_KEY];
+      const project = (
+        await server().request("GET", `/conversations/${run.conversation_id}/runs/${run.run_id}`)
+      ).body.project_id;
+      assert.ok(project);
+      for (let i = 0; i < 3; i++)
+        keys.push(await keyWithScopes(server(), project, ["agent-runs:read"]));
+      const streams = [];
+      for (const key of keys.slice(0, 4)) streams.push(await open(run.run_id, key));
+      assert.deepEqual(
+        streams.map((s) => s.status),
+        [200, 200, 200, 200],
+        "4 = half of 8, over three credentials",
+      );
+      const over = await open(run.run_id, keys[4]!);
+      await over.done;
+      assert.equal(over.status, 429);
+      assert.match(JSON.parse(over.raw).detail, /project already has 4 open streams/);
+      const other = await otherRun(server());
+      const fair = await open(other.runId, other.key);
+      assert.equal(fair.status, 200, "another project is not starved");
+      for (const stream of [...streams, fair]) stream.abort();
+      await server().server.live.streams.whenIdle();
+    });
+
+    test("a paused reader holds a bounded number of bytes: with a 1 MiB buffer and room for 10,000 events it is dropped after a bounded number of 200 KB events", async () => {
+      const run = await runningRun(server());
+      const slow = http.get(`${server().url}/runs/${run.run_id}/stream`, {
+        agent: false,
+        headers: { authorization: `Bearer ${BOOTSTRAP_KEY}` },
+      });
+      slow.on("error", () => {});
+      const response = await new Promise<http.IncomingMessage>((resolve) =>
+        slow.on("response", resolve),
+      );
+      response.pause();
+      response.on("error", () => {});
+      const streams = server().server.live.streams;
+      const big = "x".repeat(200_000);
+      let appended = 0;
+      while (streams.openCount > 0) {
+        // Loopback socket buffers take a few MB; the event cap alone would allow 2 GB.
+        assert.ok(appended < 400, "the paused reader was never disconnected");
+        await append(server(), run.run_id, [custom(`big${appended}`, big)]);
+        appended++;
+      }
+      slow.destroy();
+    });
+  },
+  {
+    RUNLINE_SSE_MAX_STREAMS: "8",
+    RUNLINE_SSE_MAX_STREAMS_PER_CREDENTIAL: "2",
+    RUNLINE_SSE_MAX_BUFFERED_EVENTS: "10000",
+    RUNLINE_SSE_MAX_BUFFERED_BYTES: "1048576",
+    RUNLINE_SSE_HEARTBEAT_MS: "600000",
+  },
 );

@@ -54,7 +54,13 @@ class FakeSink extends EventEmitter implements SseSink {
 
 function follow(
   log: StoredEvent[],
-  options: { after?: number; hub?: LiveHub; read?: ReadEvents; maxBufferedEvents?: number } = {},
+  options: {
+    after?: number;
+    hub?: LiveHub;
+    read?: ReadEvents;
+    maxBufferedEvents?: number;
+    maxBufferedBytes?: number;
+  } = {},
 ) {
   const read: ReadEvents =
     options.read ??
@@ -71,6 +77,7 @@ function follow(
     readEvents: read,
     sink,
     maxBufferedEvents: options.maxBufferedEvents ?? 16,
+    ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
     onEnd: (reason) => ends.push(reason),
   });
   stream.start();
@@ -153,6 +160,36 @@ describe("RunStream", () => {
     assert.ok(sink.destroyed, "a socket that does not drain is dropped, not ended");
     assert.equal(delivered.at(-1), 19, "16 queued, the 17th over the limit");
     assert.equal(hub.subscriberCount, 0);
+  });
+
+  it("a live reader whose socket does not drain is dropped once its queued frames pass maxBufferedBytes, however few events they are (issue 16 finding 2)", async () => {
+    const big = (id: number): StoredEvent => {
+      const event = { type: "CUSTOM", name: `e${id}`, value: "x".repeat(100 * 1024) };
+      return {
+        event_id: id,
+        event_type: "CUSTOM",
+        event,
+        json: JSON.stringify(event),
+        created_at: "",
+      };
+    };
+    const log = [big(1)];
+    const { sink, hub, ends } = follow(log, {
+      maxBufferedEvents: 10_000,
+      maxBufferedBytes: 1024 * 1024,
+    });
+    await flush();
+    sink.capacity = 0;
+    let id = 1;
+    while (ends.length === 0 && id < 1000) {
+      log.push(big(++id));
+      hub.announce(1, id);
+      await flush();
+    }
+    assert.deepEqual(ends, ["lagging"]);
+    assert.ok(sink.destroyed);
+    // 1 MiB of ~100 KiB frames: the 11th queued frame passes the limit (plus the one written).
+    assert.ok(id <= 13, `dropped after ${id} events, long before the event limit`);
   });
 
   it("a briefly blocked reader gets its queued events in order once the socket drains", async () => {

@@ -208,8 +208,26 @@ const QUERY_VALUES: Record<string, string[]> = {
     "",
     "0x10",
     " 5",
+    // The probe's lenient integers (issue 16 finding 11): all 400 now, on every route.
+    "1e2",
+    "5.0",
+    "+5",
+    "5 ",
   ],
-  after_event_id: ["-1", "0", "1", "1e400", "abc", "9007199254740993", "1.5", "", "NaN"],
+  after_event_id: [
+    "-1",
+    "0",
+    "1",
+    "1e400",
+    "abc",
+    "9007199254740993",
+    "1.5",
+    "",
+    "NaN",
+    "1e3",
+    "0x10",
+    "+1",
+  ],
   cursor: ["", "x", "a".repeat(600), "eyJ9", "%00", "MTIz", "bm90LWEtY3Vyc29y.c2ln", "..", "🚀"],
   status: ["waiting", "nope", "", "running", "RUNNING"],
   agent_id: ["", "a".repeat(200), "🚀"],
@@ -652,6 +670,24 @@ function bigCases(): BigCase[] {
   const deepArray = nested(100_000, "[", "]", "");
   const deepObject = nested(100_000, '{"a":', "}");
   return [
+    // The probe's cases (issue 16): 9.5 MB of metadata, 20 KiB of headers (a 5 MB tool result:
+    // test/http/limits.int.test.ts).
+    post(
+      "9.5 MB of run metadata",
+      () => "/runs",
+      () =>
+        JSON.stringify({
+          kind: "agent",
+          owner: { kind: "conversation", id: randomUUID() },
+          request: { agent_id: "big", metadata: { blob: "m".repeat(9_500_000) } },
+        }),
+    ),
+    {
+      label: "20 KiB of request headers",
+      run: async (server: RunlineProcess) =>
+        (await send(server.url, "GET", "/healthz", { "x-big": "h".repeat(20 * 1024) }, undefined))
+          .status,
+    },
     post(
       "100k nested arrays as the body",
       (p) => `${p}/events`,

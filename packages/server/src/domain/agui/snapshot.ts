@@ -53,16 +53,43 @@ type SnapshotEntry = RunSnapshot["events"][number];
 
 /** Pure. `log` is the run's whole log in ascending event_id order (ids 1..n, gap-free). */
 export function buildSnapshot(log: readonly LoggedEvent[]): RunSnapshot {
-  const first = log[0];
-  const last = log.at(-1);
-  if (first === undefined || last === undefined) return { after_event_id: 0, events: [] };
-  if (first.event.type !== "RUN_STARTED") {
-    // A run that failed before it started (RUN_ERROR first): there is nothing to compact.
-    return { after_event_id: last.event_id, events: log.map(logged) };
+  const builder = new SnapshotBuilder();
+  for (const entry of log) builder.add(entry);
+  return builder.snapshot();
+}
+
+/**
+ * The same fold, one event at a time, so that a caller can read the log page by page and
+ * yield to the event loop between events (ledger/read-runs.ts): only the fold's state is held
+ * (messages, state, open items), never the whole log.
+ */
+export class SnapshotBuilder {
+  #first: LoggedEvent | undefined;
+  #last: LoggedEvent | undefined;
+  #fold = new RunFold();
+  /** A run that failed before it started (RUN_ERROR first): nothing to compact, kept whole. */
+  #uncompacted: LoggedEvent[] | undefined;
+
+  /** Adds the next event of the log (ascending event_id, gap-free). */
+  add(entry: LoggedEvent): void {
+    if (this.#first === undefined) {
+      this.#first = entry;
+      if (entry.event.type !== "RUN_STARTED") this.#uncompacted = [];
+    }
+    this.#last = entry;
+    if (this.#uncompacted) this.#uncompacted.push(entry);
+    else this.#fold.add(entry);
   }
-  const fold = new RunFold();
-  for (const entry of log) fold.add(entry);
-  return { after_event_id: last.event_id, events: fold.snapshot(first) };
+
+  snapshot(): RunSnapshot {
+    const first = this.#first;
+    const last = this.#last;
+    if (first === undefined || last === undefined) return { after_event_id: 0, events: [] };
+    if (this.#uncompacted) {
+      return { after_event_id: last.event_id, events: this.#uncompacted.map(logged) };
+    }
+    return { after_event_id: last.event_id, events: this.#fold.snapshot(first) };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,9 +13,15 @@ import type { Page } from "../../ledger/read-runs.ts";
 import { readEventLog, readSnapshot } from "../../ledger/read-runs.ts";
 import type { StoredEvent } from "../../store/types.ts";
 import type { TypedApp } from "../app.ts";
+import { Gate, snapshotBody } from "../snapshot-response.ts";
 import { ALL_FAMILIES, addressOf } from "./families.ts";
 
-export function eventRoutes(app: TypedApp, ledger: LedgerContext): void {
+export function eventRoutes(
+  app: TypedApp,
+  ledger: LedgerContext,
+  snapshots: { maxBytes: number; concurrency: number },
+): void {
+  const gate = new Gate(snapshots.concurrency);
   for (const family of ALL_FAMILIES) {
     app.post(
       `${family.prefix}/events`,
@@ -85,7 +91,14 @@ export function eventRoutes(app: TypedApp, ledger: LedgerContext): void {
           response: { 200: RunSnapshotResponse },
         },
       },
-      async (request) => readSnapshot(ledger, request.auth, addressOf(request.params)),
+      async (request, reply) => {
+        const snapshot = await gate.run(() =>
+          readSnapshot(ledger, request.auth, addressOf(request.params), snapshots),
+        );
+        // Streamed in pieces (snapshot-response.ts); the schema still documents its shape.
+        const body = snapshotBody(snapshot) as unknown as typeof snapshot;
+        return reply.type("application/json; charset=utf-8").send(body);
+      },
     );
   }
 }

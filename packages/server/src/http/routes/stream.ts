@@ -7,6 +7,8 @@
  * stream (a `preClose` hook), so `app.close()` never waits on a follower. A HEAD request (which
  * Fastify routes to the GET handler) gets the same checks and headers, and no stream.
  */
+
+import { EventIdQuery } from "@runline/contract";
 import { z } from "zod";
 import { credentialKey } from "../../auth/auth-context.ts";
 import { Problems } from "../../errors.ts";
@@ -19,9 +21,7 @@ import { ALL_FAMILIES, addressOf } from "./families.ts";
 const EVENT_ID = /^\d{1,15}$/;
 const NOT_AN_EVENT_ID = "must be a non-negative integer";
 
-const StreamQuery = z.object({
-  after_event_id: z.string().regex(EVENT_ID, NOT_AN_EVENT_ID).optional(),
-});
+const StreamQuery = z.object({ after_event_id: EventIdQuery.optional() });
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
@@ -39,7 +39,7 @@ const DESCRIPTION = [
 ].join(" ");
 
 /** Where the stream starts: the Last-Event-ID header wins over the query (a reconnect). */
-function startAfter(header: string | string[] | undefined, query: string | undefined): number {
+function startAfter(header: string | string[] | undefined, query: number | undefined): number {
   const value = Array.isArray(header) ? header[header.length - 1] : header;
   if (value !== undefined && value.trim() !== "") {
     if (!EVENT_ID.test(value.trim())) {
@@ -49,7 +49,7 @@ function startAfter(header: string | string[] | undefined, query: string | undef
     }
     return Number(value.trim());
   }
-  return query === undefined ? 0 : Number(query);
+  return query ?? 0;
 }
 
 export function streamRoutes(app: TypedApp, ledger: LedgerContext, live: Live): void {
@@ -78,6 +78,7 @@ export function streamRoutes(app: TypedApp, ledger: LedgerContext, live: Live): 
         }
         await live.openStream({
           credential: credentialKey(request.auth),
+          project: request.auth.projectId,
           after,
           findRun: () => getRun(ledger.store, request.auth, addressOf(request.params)),
           begin: () => {

@@ -1,0 +1,92 @@
+/**
+ * Browser access across origins (contract §12, issue 16 finding 9), in headless Chromium: a
+ * page served from another origin appends with `fetch` (a preflighted request: Authorization,
+ * JSON) and follows the run's stream with a fetch-based SSE reader that sends Authorization,
+ * reading `X-Request-Id`. (EventSource cannot send headers; see docs/security.md.) Skipped
+ * visibly when /usr/bin/chromium is absent, a failure under CI=true.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { type Browser, chromium } from "playwright-core";
+import { createRun, startTestServer, type TestServer } from "../helpers/server.ts";
+
+// Debian's Chromium, as the inspector's browser tests use (packages/inspector/test/helpers).
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const unavailable = existsSync(CHROMIUM_PATH) ? undefined : `${CHROMIUM_PATH} is absent`;
+const inCi = process.env.CI === "true";
+
+describe("a page on another origin uses the API from Chromium", {
+  skip: unavailable && !inCi ? unavailable : false,
+}, () => {
+  let api: TestServer;
+  let site: http.Server;
+  let siteOrigin: string;
+  let browser: Browser;
+
+  before(async () => {
+    if (unavailable) throw new Error(`CI=true and ${unavailable}`);
+    site = http.createServer((_request, response) => {
+      response
+        .writeHead(200, { "content-type": "text/html" })
+        .end("<!doctype html><title>app</title>");
+    });
+    await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
+    // `localhost` vs the API's `127.0.0.1`: another origin.
+    siteOrigin = `http://localhost:${(site.address() as AddressInfo).port}`;
+    api = await startTestServer("sqlite", { RUNLINE_CORS_ORIGINS: siteOrigin });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await api?.close();
+    site?.close();
+  });
+
+  test("fetch appends (preflighted) and a fetch-based SSE reader follows the stream to its end", async () => {
+    const run = await createRun(api, {}, { initial_status: "running" });
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${siteOrigin}/`);
+    const streamed = page.evaluate(
+      async ({ url, key, runId }) => {
+        const response = await fetch(`${url}/runs/${runId}/stream`, {
+          headers: { authorization: `Bearer ${key}`, "last-event-id": "0" },
+        });
+        const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+        let text = "";
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += value;
+        }
+        return { status: response.status, requestId: response.headers.get("x-request-id"), text };
+      },
+      { url: api.url, key: api.key, runId: run.run_id },
+    );
+    const appended = await page.evaluate(
+      async ({ url, key, runId }) => {
+        const response = await fetch(`${url}/runs/${runId}/events`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ events: [{ type: "CUSTOM", name: "from-browser", value: 1 }] }),
+        });
+        return { status: response.status, requestId: response.headers.get("x-request-id") };
+      },
+      { url: api.url, key: api.key, runId: run.run_id },
+    );
+    assert.equal(appended.status, 200);
+    assert.ok(appended.requestId, "X-Request-Id is exposed to the page");
+    const done = await api.request("POST", `/runs/${run.run_id}/complete`, { status: "completed" });
+    assert.equal(done.status, 200, done.text);
+    const stream = await streamed;
+    assert.equal(stream.status, 200);
+    assert.ok(stream.requestId);
+    assert.match(stream.text, /event: Custom\ndata: \{"type":"CUSTOM","name":"from-browser"/);
+    assert.match(stream.text, /event: RunFinished/);
+  });
+});
