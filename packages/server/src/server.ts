@@ -173,6 +173,7 @@ export async function createServer(
     async bootstrap() {
       if (!options.deferBootstrap) return undefined;
       const result = await bootstrap(store, config.bootstrapKey, new Date().toISOString());
+      if (result.warning) app.log.warn({ bootstrap: true }, result.warning);
       return result.createdKey;
     },
     bootstrapWarning: boot?.warning,
