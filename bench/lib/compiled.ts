@@ -39,3 +39,12 @@ export async function buildCompiledServer(outDir: string): Promise<string> {
   cpSync(SQLITE_MIGRATIONS, join(outDir, "migrations"), { recursive: true });
   return outfile;
 }
+
+/** The compiled server build of this bench run (made once, reused by scenarios 6 and 9). */
+let built: Promise<string> | undefined;
+export function compiledServer(): Promise<string> {
+  built ??= buildCompiledServer(
+    fileURLToPath(new URL("../results/tmp/compiled/", import.meta.url)),
+  );
+  return built;
+}

@@ -11,6 +11,7 @@
  *    the bare SSE route. Each measurement uses a fresh server process.
  */
 import { RunlineApi } from "../lib/api.ts";
+import { compiledServer } from "../lib/compiled.ts";
 import { assertClean, type Bench, type RunlineHandle } from "../lib/harness.ts";
 import { authHeaders, deltas, TICK_EVENT_TEMPLATE } from "../lib/payloads.ts";
 import { sleep, summarize } from "../lib/stats.ts";
@@ -302,7 +303,9 @@ export async function idleStreamsScenario(b: Bench): Promise<void> {
   } finally {
     await floorServer.child.stop();
   }
-  const server = await b.startRunline({ store: "sqlite" });
+  // Measured on compiled JavaScript, as `npm start` runs the server (tsx, a development tool,
+  // costs heap per stream: scenario 9 compares the two).
+  const server = await b.startRunline({ store: "sqlite", compiled: await compiledServer() });
   try {
     if (!server.child.info.routes.stream) {
       b.skip("6 idle SSE streams", "the server has no GET /runs/{run_id}/stream route yet");
@@ -312,7 +315,7 @@ export async function idleStreamsScenario(b: Bench): Promise<void> {
     await api.createStreamingRun("s6-idle");
     // Everything so far (2 events) is replayed first; then the streams sit idle.
     const runline = await measureIdle(b, server, "/runs/s6-idle/stream", count);
-    const scenario = `6 ${count.toLocaleString("en-US")} idle SSE streams on one run`;
+    const scenario = `6 ${count.toLocaleString("en-US")} idle SSE streams on one run (compiled JS)`;
     b.add({
       scenario,
       name: "RSS per stream",

@@ -3,9 +3,8 @@
  * today) and an esbuild bundle run by plain Node (see lib/compiled.ts) — on SQLite NORMAL:
  * 1-event appends (CPU-bound) and heap per idle SSE stream. Each variant gets a fresh server.
  */
-import { fileURLToPath } from "node:url";
 import { RunlineApi } from "../lib/api.ts";
-import { buildCompiledServer } from "../lib/compiled.ts";
+import { compiledServer } from "../lib/compiled.ts";
 import { assertClean, type Bench } from "../lib/harness.ts";
 import { textDelta } from "../lib/payloads.ts";
 import { appendRequest } from "./append.ts";
@@ -43,8 +42,7 @@ async function measure(b: Bench, compiled: string | undefined, streams: number):
 }
 
 export async function runtimeScenario(b: Bench): Promise<void> {
-  const outDir = fileURLToPath(new URL("../results/tmp/compiled/", import.meta.url));
-  const compiled = await buildCompiledServer(outDir);
+  const compiled = await compiledServer();
   const streams = Math.min(2_000, b.settings.idleStreams);
   const viaTsx = await measure(b, undefined, streams);
   const viaBundle = await measure(b, compiled, streams);
