@@ -16,7 +16,7 @@ const SQLITE_MIGRATIONS = fileURLToPath(
 );
 
 /**
- * Builds into `outDir` (inside the repository, so that npm packages resolve from its
+ * Builds into `outDir` (inside the server package, so that npm packages resolve from its
  * node_modules) and returns the entry file. The SQLite migrations are copied next to it (the
  * store reads them relative to its own module, now the bundle). SQLite only: the PostgreSQL
  * store's migrations would resolve to the same directory.
@@ -43,8 +43,12 @@ export async function buildCompiledServer(outDir: string): Promise<string> {
 /** The compiled server build of this bench run (made once, reused by scenarios 6 and 9). */
 let built: Promise<string> | undefined;
 export function compiledServer(): Promise<string> {
+  // Under the server package, so its own dependencies (some live in packages/server/node_modules)
+  // resolve as they do for the package.
   built ??= buildCompiledServer(
-    fileURLToPath(new URL("../results/tmp/compiled/", import.meta.url)),
+    fileURLToPath(
+      new URL("../../packages/server/node_modules/.cache/runline-bench/", import.meta.url),
+    ),
   );
   return built;
 }
