@@ -140,9 +140,14 @@ function linger(request: FastifyRequest, lingering: Set<Socket>): void {
   if (raw.complete || !(socket instanceof NetSocket)) return;
   lingering.add(socket);
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  // Whichever comes first ends the linger and detaches all three listeners: a keep-alive
+  // socket serves many refused requests, and must not collect a listener per request.
   const done = () => {
     clearTimeout(timer);
     lingering.delete(socket);
+    raw.off("end", done);
+    raw.off("close", done);
+    socket.off("close", done);
   };
   raw.once("end", done);
   raw.once("close", done);

@@ -104,6 +104,39 @@ describeEachStore("the HTTP edge", (server) => {
     }
     assert.equal((await server().request("GET", "/healthz")).status, 200);
   });
+
+  test("a keep-alive connection that carries many refused uploads collects no listeners (each linger detaches what it added)", async () => {
+    const sockets: net.Socket[] = [];
+    const onConnection = (socket: net.Socket) => sockets.push(socket);
+    server().server.app.server.on("connection", onConnection);
+    const client = net.connect(Number(new URL(server().url).port), "127.0.0.1");
+    try {
+      await new Promise((resolve) => client.once("connect", resolve));
+      let answers = "";
+      client.on("data", (chunk) => {
+        answers += chunk.toString("utf8");
+      });
+      const body = " ".repeat(256 * 1024);
+      // Each request is refused before its body is read (no credential), so each lingers.
+      for (let i = 1; i <= 15; i++) {
+        client.write(
+          `POST /runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+        );
+        client.write(body);
+        while ((answers.match(/HTTP\/1\.1 401/g) ?? []).length < i) {
+          await new Promise((resolve) => client.once("data", resolve));
+        }
+      }
+      assert.equal(sockets.length, 1, "all 15 requests used one connection");
+      assert.ok(
+        sockets[0]!.listenerCount("close") < 10,
+        `close listeners on the server's socket: ${sockets[0]!.listenerCount("close")}`,
+      );
+    } finally {
+      server().server.app.server.off("connection", onConnection);
+      client.destroy();
+    }
+  });
 });
 
 describe("CORS when RUNLINE_CORS_ORIGINS is set", () => {
