@@ -531,8 +531,8 @@ describe("inspector in headless Chromium", {
     await page.getByRole("searchbox", { name: "Run id" }).fill(` ${run.run_id} `);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: `Run ${run.run_id}` }).waitFor();
-    assert.match(
-      page.url(),
+    // The canonical /ui/runs/{id} page may render first; it settles on the conversation's URL.
+    await page.waitForURL(
       new RegExp(`/ui/conversations/${run.conversation_id}/runs/${run.run_id}$`),
     );
     await page.getByRole("searchbox", { name: "Run id" }).fill("no-such-run");
