@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { RunlineClient } from "@runline/client";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createRun, startTestServer, type TestServer } from "../../server/test/helpers/server.ts";
-import { browserUnavailable, ensureBuilt, launchBrowser, screenshot } from "./helpers/browser.ts";
+import { browserUnavailable, ensureBuilt, openPage, screenshot } from "./helpers/browser.ts";
 
 const unavailable = browserUnavailable();
 const inCi = process.env.CI === "true";
@@ -67,14 +67,7 @@ describe("human in the loop in the inspector (headless Chromium)", {
     if (unavailable) throw new Error(`CI=true and ${unavailable}: the browser tests must run`);
     ensureBuilt();
     server = await startTestServer();
-    browser = await launchBrowser();
-    context = await browser.newContext({
-      viewport: { width: 1440, height: 1200 },
-      locale: "en-US",
-    });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    ({ browser, context, page } = await openPage(1200, problems));
   });
 
   after(async () => {

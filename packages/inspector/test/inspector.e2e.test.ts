@@ -14,7 +14,7 @@ import { createRun, startTestServer, type TestServer } from "../../server/test/h
 import {
   browserUnavailable,
   ensureBuilt,
-  launchBrowser,
+  openPage,
   screenshot,
   waitForContains,
   waitForText,
@@ -43,15 +43,8 @@ describe("inspector in headless Chromium", {
     if (unavailable) throw new Error(`CI=true and ${unavailable}: the browser tests must run`);
     ensureBuilt();
     server = await startTestServer();
-    browser = await launchBrowser();
-    context = await browser.newContext({
-      viewport: { width: 1440, height: 1000 },
-      locale: "en-US",
-    });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
+    ({ browser, context, page } = await openPage(1000, problems));
     page.on("request", (request) => requests.push(request.url()));
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
     page.on("console", (message) => {
       if (message.type() === "error" && /Content Security Policy|Refused/.test(message.text())) {
         problems.push(`console: ${message.text()}`);

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const INSPECTOR_DIR = fileURLToPath(new URL("../../", import.meta.url));
@@ -74,6 +74,22 @@ const UPDATE_DOCS_IMAGES =
  * The docs images are written only with UPDATE_SCREENSHOTS=1 (or when missing), so ordinary
  * runs — CI's among them — leave git clean.
  */
+/**
+ * A browser with one page, as the e2e suites use it: a desktop viewport `height` pixels tall,
+ * en-US, 15 s action timeouts, and page errors collected into `problems`.
+ */
+export async function openPage(
+  height: number,
+  problems: string[],
+): Promise<{ browser: Browser; context: BrowserContext; page: Page }> {
+  const browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1440, height }, locale: "en-US" });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  return { browser, context, page };
+}
+
 export async function screenshot(page: Page, name: string, docsName?: string): Promise<void> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   await page.screenshot({ path: join(RESULTS_DIR, `${name}.png`) });
