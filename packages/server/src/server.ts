@@ -13,7 +13,6 @@ import type { Config } from "./config/config.ts";
 import { CursorCodec } from "./domain/cursor.ts";
 import { buildApp } from "./http/app.ts";
 import { Metrics } from "./http/metrics.ts";
-import { HumanInputHub, takeFromRun } from "./human-input/changes.ts";
 import type { HumanInputContext } from "./human-input/context.ts";
 import { InputRequestExpirySweeper } from "./human-input/expiry-sweeper.ts";
 import { InputRequestWakeups } from "./human-input/wakeups.ts";
@@ -119,18 +118,16 @@ export async function createServer(
   // Human input (contract §7): changes wake long-polls here and, over the feed, elsewhere.
   const humanInput: HumanInputContext = {
     ...ledger,
-    humanInput: new HumanInputHub(),
     inputRequestWakeups: new InputRequestWakeups(),
   };
-  humanInput.humanInput.on((change) => {
-    if (!("inputRequest" in change)) return;
-    humanInput.inputRequestWakeups.wake(change.inputRequest.id);
-    live.feed?.publishInputRequest(change.inputRequest.id);
+  store.changes.onCommitted((changes) => {
+    for (const change of changes) {
+      if (!("inputRequest" in change)) continue;
+      humanInput.inputRequestWakeups.wake(change.inputRequest.id);
+      live.feed?.publishInputRequest(change.inputRequest.id);
+    }
   });
   live.feed?.on("inputRequest", (id) => humanInput.inputRequestWakeups.wake(id));
-  committedListeners.push((run) => {
-    for (const change of takeFromRun(run)) humanInput.humanInput.announce(change);
-  });
   const app = await buildApp(
     {
       config,

@@ -2,11 +2,11 @@
  * The one path by which a person or agent closes an open input request (submit, cancel):
  * inside a transaction, re-read the request, expire it if its deadline has passed, otherwise
  * apply the change only if it is still open (a conditional UPDATE: of two concurrent answers,
- * one wins). Every change made is announced after commit.
+ * one wins). Every change made is recorded on the transaction (`store/changes.ts`).
  */
 import { Problems } from "../errors.ts";
+import { inputRequestChange } from "../store/changes.ts";
 import type { InputRequestRow, InputResponseRecord } from "../store/human-input.ts";
-import { type HumanInputChange, inputRequestChange } from "./changes.ts";
 import type { HumanInputContext } from "./context.ts";
 
 export interface CloseChange {
@@ -21,9 +21,7 @@ export async function closeInputRequest(
   found: InputRequestRow,
   change: (now: string) => CloseChange,
 ): Promise<{ row: InputRequestRow; changed: boolean }> {
-  const changes: HumanInputChange[] = [];
-  const result = await ctx.store.transaction(async (tx) => {
-    changes.length = 0;
+  return ctx.store.transaction(async (tx) => {
     const now = ctx.now();
     const current = await tx.humanInput.getInputRequest(found.project_id, found.id);
     if (!current) throw Problems.notFound(`Input request ${found.id} not found`);
@@ -32,7 +30,7 @@ export async function closeInputRequest(
         status: "expired",
         at: current.expires_at,
       });
-      if (expired) changes.push(inputRequestChange("input_request.expired", expired));
+      if (expired) tx.record(inputRequestChange("input_request.expired", expired));
       return { row: expired ?? current, changed: false };
     }
     if (current.status !== "open") return { row: current, changed: false };
@@ -43,9 +41,7 @@ export async function closeInputRequest(
       const now2 = await tx.humanInput.getInputRequest(found.project_id, found.id);
       return { row: now2 ?? current, changed: false };
     }
-    changes.push(inputRequestChange(`input_request.${wanted.status}`, closed));
+    tx.record(inputRequestChange(`input_request.${wanted.status}`, closed));
     return { row: closed, changed: true };
   });
-  for (const c of changes) ctx.humanInput.announce(c);
-  return result;
 }

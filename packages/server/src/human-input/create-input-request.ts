@@ -9,8 +9,8 @@ import type { AuthContext } from "../auth/auth-context.ts";
 import { isTerminal } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
 import { assertMayWrite, lockRun } from "../ledger/access.ts";
+import { inputRequestChange } from "../store/changes.ts";
 import type { InputRequestRow } from "../store/human-input.ts";
-import { type HumanInputChange, inputRequestChange } from "./changes.ts";
 import type { HumanInputContext } from "./context.ts";
 
 /** The furthest deadline a request may have. */
@@ -30,9 +30,7 @@ export async function createInputRequest(
       { path: "body.expires_at", message: "must be in the future and at most 30 days ahead" },
     ]);
   }
-  const changes: HumanInputChange[] = [];
-  const result = await ctx.store.transaction(async (tx) => {
-    changes.length = 0;
+  return ctx.store.transaction(async (tx) => {
     const run = await lockRun(tx, auth, { runId: input.run_id, conversationId });
     if (isTerminal(run.status)) throw Problems.runNotAppendable();
     assertMayWrite(auth, run, now);
@@ -44,7 +42,7 @@ export async function createInputRequest(
         status: "expired",
         at: existing.expires_at,
       });
-      if (expired) changes.push(inputRequestChange("input_request.expired", expired));
+      if (expired) tx.record(inputRequestChange("input_request.expired", expired));
     }
     const row = await tx.humanInput.insertInputRequest({
       id: randomUUID(),
@@ -68,9 +66,7 @@ export async function createInputRequest(
       expired_at: null,
       latest_response: null,
     });
-    changes.push(inputRequestChange("input_request.created", row));
+    tx.record(inputRequestChange("input_request.created", row));
     return { row, created: true };
   });
-  for (const change of changes) ctx.humanInput.announce(change);
-  return result;
 }

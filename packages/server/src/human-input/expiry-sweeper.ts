@@ -4,7 +4,7 @@
  * contract's 5 s) and announces `input_request.expired` then. Several instances may sweep the
  * same database: the conditional UPDATE lets exactly one of them expire each request.
  */
-import { type HumanInputChange, inputRequestChange } from "./changes.ts";
+import { inputRequestChange } from "../store/changes.ts";
 import type { HumanInputContext } from "./context.ts";
 
 /** Requests expired per transaction. */
@@ -45,19 +45,21 @@ export class InputRequestExpirySweeper {
     for (;;) {
       const due = await this.ctx.store.humanInput.dueInputRequests(this.ctx.now(), BATCH);
       if (due.length === 0) return total;
-      const changes: HumanInputChange[] = [];
-      await this.ctx.store.transaction(async (tx) => {
-        changes.length = 0;
+      const expiredCount = await this.ctx.store.transaction(async (tx) => {
+        let count = 0;
         for (const row of due) {
           const expired = await tx.humanInput.closeInputRequest(row.pk, {
             status: "expired",
             at: row.expires_at,
           });
-          if (expired) changes.push(inputRequestChange("input_request.expired", expired));
+          if (expired) {
+            tx.record(inputRequestChange("input_request.expired", expired));
+            count += 1;
+          }
         }
+        return count;
       });
-      for (const change of changes) this.ctx.humanInput.announce(change);
-      total += changes.length;
+      total += expiredCount;
       if (due.length < BATCH) return total;
     }
   }

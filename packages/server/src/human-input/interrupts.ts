@@ -10,9 +10,9 @@ import type { ResumeEntryInput, RunOutcomeInput } from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
 import { Problems } from "../errors.ts";
 import { keysetPage, type Page } from "../ledger/keyset-page.ts";
+import { interruptChange } from "../store/changes.ts";
 import type { InterruptRow, InterruptStatus } from "../store/human-input.ts";
 import type { JsonObject, RunRow, RunStoreTx } from "../store/types.ts";
-import { type HumanInputChange, interruptChange } from "./changes.ts";
 import type { HumanInputContext } from "./context.ts";
 import { effectiveInterruptStatus } from "./records.ts";
 
@@ -33,7 +33,6 @@ async function openUnexpired(
   projectId: string,
   conversationId: string,
   now: string,
-  changes: HumanInputChange[],
 ): Promise<InterruptRow[]> {
   const open: InterruptRow[] = [];
   for (const row of await tx.humanInput.openInterrupts(projectId, conversationId)) {
@@ -47,7 +46,7 @@ async function openUnexpired(
       resolvedByRunId: null,
       resume: null,
     });
-    if (expired) changes.push(interruptChange("interrupt.closed", expired));
+    if (expired) tx.record(interruptChange("interrupt.closed", expired));
   }
   return open;
 }
@@ -58,12 +57,11 @@ export async function openInterrupts(
   run: RunRow,
   outcome: RunOutcomeInput | undefined,
   now: string,
-): Promise<HumanInputChange[]> {
-  if (outcome?.type !== "interrupt") return [];
-  const changes: HumanInputChange[] = [];
+): Promise<void> {
+  if (outcome?.type !== "interrupt") return;
   // Validated by @ag-ui/core's RunFinishedOutcomeSchema (contract/schemas.ts).
   const interrupts = (outcome as unknown as { interrupts: JsonObject[] }).interrupts;
-  const open = await openUnexpired(tx, run.project_id, run.conversation_id, now, changes);
+  const open = await openUnexpired(tx, run.project_id, run.conversation_id, now);
   const taken = new Set(open.map((row) => row.interrupt_id));
   for (const interrupt of interrupts) {
     const id = String(interrupt.id);
@@ -89,9 +87,8 @@ export async function openInterrupts(
       );
     }
     taken.add(id);
-    changes.push(interruptChange("interrupt.opened", inserted));
+    tx.record(interruptChange("interrupt.opened", inserted));
   }
-  return changes;
 }
 
 /**
@@ -106,9 +103,8 @@ export async function answerInterrupts(
   runId: string,
   resume: readonly ResumeEntryInput[] | undefined,
   now: string,
-): Promise<HumanInputChange[]> {
-  const changes: HumanInputChange[] = [];
-  const open = await openUnexpired(tx, projectId, conversationId, now, changes);
+): Promise<void> {
+  const open = await openUnexpired(tx, projectId, conversationId, now);
   const byId = new Map(open.map((row) => [row.interrupt_id, row]));
   const entries = resume ?? [];
   const stray = entries.filter((entry) => !byId.has(entry.interruptId));
@@ -132,9 +128,8 @@ export async function answerInterrupts(
     });
     if (!closed)
       throw Problems.conflict(`Interrupt ${entry.interruptId} was answered concurrently; retry`);
-    changes.push(interruptChange("interrupt.closed", closed));
+    tx.record(interruptChange("interrupt.closed", closed));
   }
-  return changes;
 }
 
 export interface InterruptListing {

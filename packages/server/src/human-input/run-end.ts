@@ -1,11 +1,11 @@
 /**
  * What ending a run means for human input (contract §7, §7.1), inside the ending transaction:
  * its open input requests are cancelled, and a completed run's interrupt outcome opens its
- * interrupts. The changes travel on the ended run row to the commit hook (`changes.ts`).
+ * interrupts. Each change is recorded on the transaction (`store/changes.ts`).
  */
 import type { RunOutcomeInput } from "@runline/contract";
+import { inputRequestChange } from "../store/changes.ts";
 import type { RunRow, RunStoreTx } from "../store/types.ts";
-import { attachToRun, inputRequestChange } from "./changes.ts";
 import { openInterrupts } from "./interrupts.ts";
 
 export async function endHumanInput(
@@ -15,9 +15,7 @@ export async function endHumanInput(
   now: string,
 ): Promise<RunRow> {
   const cancelled = await tx.humanInput.cancelOpenInputRequestsOfRun(ended.pk, now);
-  const opened = await openInterrupts(tx, ended, outcome, now);
-  return attachToRun(ended, [
-    ...cancelled.map((row) => inputRequestChange("input_request.cancelled", row)),
-    ...opened,
-  ]);
+  for (const row of cancelled) tx.record(inputRequestChange("input_request.cancelled", row));
+  await openInterrupts(tx, ended, outcome, now);
+  return ended;
 }

@@ -4,10 +4,12 @@
  * 5 store atomically. Nothing is acknowledged before the transaction commits.
  *
  * The common case reads the run once and writes with a compare-and-set (`RunStore.appendToRun`:
- * on PostgreSQL one read and one statement). Two cases take the run's lock in a transaction
+ * on PostgreSQL one read and one statement). Three cases take the run's lock in a transaction
  * instead: a batch whose cursor expectation differs from the run's cursor (a retry, whose
- * committed prefix must be read from the log, or a conflict), and an append that lost the
- * compare-and-set race `MAX_OPTIMISTIC_ATTEMPTS` times in a row (so a busy run cannot starve it).
+ * committed prefix must be read from the log, or a conflict), a run's first append (it changes
+ * the status, which is recorded for the journal's writers: `store/changes.ts`), and an append
+ * that lost the compare-and-set race `MAX_OPTIMISTIC_ATTEMPTS` times in a row (so a busy run
+ * cannot starve it).
  */
 import type { AuthContext } from "../auth/auth-context.ts";
 import { mentionedIds, type OwnerRecord } from "../domain/agui/sequence.ts";
@@ -24,6 +26,7 @@ import {
   type PreparedCommit,
   prepareCommit,
   startIfNeeded,
+  writeCommit,
 } from "./commit-events.ts";
 import type { LedgerContext } from "./context.ts";
 
@@ -64,6 +67,8 @@ export async function appendEvents(
     const now = ctx.now();
     checkRunState(auth, run, now);
     if (!cursorsMatch(run, input)) break;
+    // A first append starts the run: a status change, recorded in a transaction.
+    if (run.status === "pending") break;
     if (batch.length === 0) return { run, appendedCount: 0, duplicate: true };
     const decided = decide(run, owners, batch, 0, now);
     const written = await ctx.store.appendToRun({
@@ -100,11 +105,8 @@ async function appendLocked(
     if (skip === batch.length) return { run, appendedCount: 0, duplicate: true };
     const pending = pendingEvents(run, batch, skip, now);
     const decided = decide(run, await ownersFor(tx, run, pending), batch, skip, now);
-    const { commit } = decided;
-    if (commit.rows.length > 0) await tx.insertEvents(run.pk, commit.rows);
-    if (commit.owners.length > 0) await tx.putOwners(run.pk, commit.owners);
-    await tx.updateRun(run.pk, commit.patch);
-    return { run: commit.run, appendedCount: decided.appendedCount, duplicate: false };
+    const written = await writeCommit(tx, run, decided.commit);
+    return { run: written, appendedCount: decided.appendedCount, duplicate: false };
   });
   if (!outcome.duplicate) ctx.committed(outcome.run);
   return outcome;

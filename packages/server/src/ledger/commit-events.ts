@@ -95,6 +95,24 @@ export function prepareCommit(
   return { rows, owners: advanced.owners, patch: fullPatch, run: { ...run, ...fullPatch } };
 }
 
+/**
+ * Writes a prepared commit inside `tx` (which holds `run` locked) and records a status change
+ * on the transaction (`store/changes.ts`): the one place a run's status changes.
+ */
+export async function writeCommit(
+  tx: RunStoreTx,
+  run: RunRow,
+  commit: PreparedCommit,
+): Promise<RunRow> {
+  if (commit.rows.length > 0) await tx.insertEvents(run.pk, commit.rows);
+  if (commit.owners.length > 0) await tx.putOwners(run.pk, commit.owners);
+  await tx.updateRun(run.pk, commit.patch);
+  if (commit.run.status !== run.status) {
+    tx.record({ type: "run.status", run: commit.run, previous: run.status });
+  }
+  return commit.run;
+}
+
 /** The owner records `events` need, read inside `tx`. */
 export function ownersFor(
   tx: RunStoreTx,
@@ -117,9 +135,5 @@ export async function commitEvents(
   invalid?: (index: number, message: string) => ProblemError,
 ): Promise<RunRow> {
   const owners = await ownersFor(tx, run, events);
-  const commit = prepareCommit(run, owners, events, patch, now, invalid);
-  if (commit.rows.length > 0) await tx.insertEvents(run.pk, commit.rows);
-  if (commit.owners.length > 0) await tx.putOwners(run.pk, commit.owners);
-  await tx.updateRun(run.pk, commit.patch);
-  return commit.run;
+  return writeCommit(tx, run, prepareCommit(run, owners, events, patch, now, invalid));
 }

@@ -9,7 +9,6 @@ import type { AuthContext } from "../auth/auth-context.ts";
 import { initialSequenceState } from "../domain/agui/sequence.ts";
 import { newRunId, newUuid } from "../domain/ids.ts";
 import { Problems } from "../errors.ts";
-import { attachToRun } from "../human-input/changes.ts";
 import { answerInterrupts } from "../human-input/interrupts.ts";
 import type { NewRun, RunRow, RunStoreTx } from "../store/types.ts";
 import { lockRun } from "./access.ts";
@@ -176,18 +175,12 @@ async function insertRun(
       return { run: winner, duplicate: true };
     }
     // A root run answers the conversation's open interrupts, closing them (contract §7.1).
-    const answered = parent
-      ? []
-      : await answerInterrupts(
-          tx,
-          auth.projectId,
-          spec.conversationId,
-          spec.runId,
-          spec.resume,
-          now,
-        );
+    tx.record({ type: "run.created", run: inserted });
+    if (!parent) {
+      await answerInterrupts(tx, auth.projectId, spec.conversationId, spec.runId, spec.resume, now);
+    }
     const run = spec.start ? await start(tx, inserted, now) : inserted;
-    return { run: attachToRun(run, answered), duplicate: false };
+    return { run, duplicate: false };
   });
   if (!result.duplicate) ctx.committed(result.run);
   return result;

@@ -9,6 +9,7 @@
  */
 import type { OwnerRecord, SequenceState } from "../domain/agui/sequence.ts";
 import type { AguiEvent } from "../domain/agui/types.ts";
+import type { ChangeJournal, RecordedChange } from "./changes.ts";
 import type { HumanInputReads, HumanInputTx } from "./human-input.ts";
 import type { RetentionReads, RetentionTx } from "./retention.ts";
 
@@ -228,6 +229,11 @@ export interface ClaimQuery {
 
 /** Operations available inside one transaction. */
 export interface RunStoreTx {
+  /**
+   * Records a change this transaction made, for the journal's writers (before COMMIT) and
+   * listeners (after): see `changes.ts`.
+   */
+  record(change: RecordedChange): void;
   /** Deletion and retention (contract §9): see `retention.ts`. */
   readonly retention: RetentionTx;
   /** Reads a run and locks it against concurrent writers until the transaction ends. */
@@ -277,6 +283,9 @@ export interface RunStoreTx {
   readonly humanInput: HumanInputTx;
 }
 
+/** A store's own transaction operations, before the journal adds `record` (`changes.ts`). */
+export type RunStoreTxOps = Omit<RunStoreTx, "record">;
+
 export interface RunStore {
   readonly dialect: "sqlite" | "postgres";
   /** Deletion and retention reads (contract §9): see `retention.ts`. */
@@ -288,6 +297,8 @@ export interface RunStore {
   ping(): Promise<void>;
   /** Runs `fn` in one transaction: all of its writes commit together or not at all. */
   transaction<T>(fn: (tx: RunStoreTx) => Promise<T>): Promise<T>;
+  /** What transactions record (`tx.record`), for in-transaction writers and commit listeners. */
+  readonly changes: ChangeJournal;
 
   getRun(projectId: string, runId: string): Promise<RunRow | undefined>;
   /**

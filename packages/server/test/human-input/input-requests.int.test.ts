@@ -570,9 +570,11 @@ describeEachStore(
     test("the expiry sweeper writes expiry down and announces it", async () => {
       const { request } = await openRequest(server(), { expires_at: inAnHour() });
       const seen: string[] = [];
-      const off = server().server.humanInput.humanInput.on((change) => {
-        if ("inputRequest" in change && change.inputRequest.id === request.id)
-          seen.push(change.type);
+      const off = server().server.store.changes.onCommitted((changes) => {
+        for (const change of changes) {
+          if ("inputRequest" in change && change.inputRequest.id === request.id)
+            seen.push(change.type);
+        }
       });
       try {
         const projectId = await bootstrapProjectId(server());

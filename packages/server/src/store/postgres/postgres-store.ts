@@ -27,6 +27,7 @@ import { readdir, readFile } from "node:fs/promises";
 import pg from "pg";
 import type { OwnerRecord } from "../../domain/agui/sequence.ts";
 import type { AguiEvent } from "../../domain/agui/types.ts";
+import { ChangeJournal } from "../changes.ts";
 import {
   ACTIVE_STATUSES,
   claimableConditions,
@@ -65,6 +66,7 @@ import type {
   RunRow,
   RunStore,
   RunStoreTx,
+  RunStoreTxOps,
   RunWrite,
   StoredEvent,
   WorkerPatch,
@@ -361,6 +363,7 @@ async function readMigrations(): Promise<Migration[]> {
 // ---------------------------------------------------------------------------------------------
 
 export class PostgresStore implements RunStore {
+  readonly changes = new ChangeJournal();
   readonly dialect = "postgres" as const;
   private readonly pool: pg.Pool;
   /** Connection settings for the dedicated migration connection (no statement timeout). */
@@ -470,7 +473,10 @@ export class PostgresStore implements RunStore {
   }
 
   transaction<T>(fn: (tx: RunStoreTx) => Promise<T>): Promise<T> {
-    return this.withTransaction((exec) => fn(transactionOps(exec)));
+    return this.changes.transaction(
+      (body) => this.withTransaction((exec) => body(transactionOps(exec))),
+      fn,
+    );
   }
 
   /**
@@ -748,7 +754,7 @@ function sqlRunner(exec: Exec): SqlRunner {
 }
 
 /** The operations of one transaction, every statement run through `exec` on its connection. */
-function transactionOps(exec: Exec): RunStoreTx {
+function transactionOps(exec: Exec): RunStoreTxOps {
   return {
     retention: postgresRetentionTx(exec),
     humanInput: humanInputTx(sqlRunner(exec)),

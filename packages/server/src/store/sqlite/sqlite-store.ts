@@ -6,11 +6,13 @@
  * in groups — see `transaction`), and a
  * reader, which sees only committed data and is never blocked by the writer (WAL).
  */
+
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { OwnerRecord } from "../../domain/agui/sequence.ts";
 import type { AguiEvent } from "../../domain/agui/types.ts";
+import { ChangeJournal } from "../changes.ts";
 import {
   ACTIVE_STATUSES,
   claimableConditions,
@@ -49,6 +51,7 @@ import type {
   RunRow,
   RunStore,
   RunStoreTx,
+  RunStoreTxOps,
   RunWrite,
   StoredEvent,
   WorkerPatch,
@@ -134,7 +137,7 @@ const MAX_GROUP = 256;
 const GROUP_BUDGET_MS = 10;
 
 interface PendingTransaction {
-  fn: (tx: RunStoreTx) => Promise<unknown>;
+  fn: (tx: RunStoreTxOps) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -161,7 +164,8 @@ export class SqliteStore implements RunStore {
   private draining = false;
   private drained: Promise<void> = Promise.resolve();
   private readonly updateStatements = new Map<string, Database.Statement>();
-  private txOps: RunStoreTx | undefined;
+  private txOps: RunStoreTxOps | undefined;
+  readonly changes = new ChangeJournal();
   private readonly revocationListeners: ((keyId: string) => void)[] = [];
   readonly retention: RetentionReads = sqliteRetentionReads(
     () => this.read(),
@@ -228,6 +232,10 @@ export class SqliteStore implements RunStore {
    * groups, so a backlog of commits never starves I/O.
    */
   transaction<T>(fn: (tx: RunStoreTx) => Promise<T>): Promise<T> {
+    return this.changes.transaction((body) => this.enqueue(body), fn);
+  }
+
+  private enqueue<T>(fn: (tx: RunStoreTxOps) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({
         fn,
@@ -467,7 +475,7 @@ export class SqliteStore implements RunStore {
     return row.next ?? undefined;
   }
 
-  private createTx(): RunStoreTx {
+  private createTx(): RunStoreTxOps {
     const db = this.writer;
     // A run marked deleted (§9) is gone for every operation; its tombstone answers instead.
     const selectRun = db.prepare(
