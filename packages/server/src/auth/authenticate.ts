@@ -12,6 +12,10 @@
  * Which verifier sees a JWT is decided by the presence of `tokenUse` in its (unverified)
  * payload; each verifier then checks signature and claims itself, so neither kind is ever
  * accepted as the other.
+ *
+ * Stream routes also take a JWT as `?access_token=` when no credential header is sent: the
+ * browser's `EventSource` cannot send headers (docs/security.md). API keys are long-lived
+ * secrets and are refused there — URLs end up in proxy logs and browser history.
  */
 import { decodeJwt } from "jose";
 import { Problems } from "../errors.ts";
@@ -25,6 +29,25 @@ import type { UserJwts } from "./user-jwts.ts";
 export interface CredentialHeaders {
   authorization?: string | undefined;
   "x-api-key"?: string | undefined;
+}
+
+/** The query parameter that carries a JWT on stream routes (for `EventSource`). */
+export const URL_TOKEN_PARAM = "access_token";
+
+/**
+ * The credential of a request: its headers, or — on a route that allows it and only when no
+ * credential header is present — a JWT from `?access_token=`.
+ */
+export function requestCredentials(
+  headers: CredentialHeaders,
+  query: unknown,
+  urlTokenAllowed: boolean,
+): CredentialHeaders & { urlToken?: string } {
+  if (!urlTokenAllowed || headers.authorization !== undefined || headers["x-api-key"]) {
+    return headers;
+  }
+  const token = (query as Record<string, unknown> | undefined)?.[URL_TOKEN_PARAM];
+  return typeof token === "string" ? { urlToken: token } : headers;
 }
 
 /** `last_used_at` of a key is written at most once per this interval. */
@@ -46,7 +69,8 @@ export class Authenticator {
     store.onApiKeyRevoked((keyId) => this.apiKeys.forget(keyId));
   }
 
-  async authenticate(headers: CredentialHeaders): Promise<AuthContext> {
+  async authenticate(headers: CredentialHeaders & { urlToken?: string }): Promise<AuthContext> {
+    if (headers.urlToken !== undefined) return this.fromUrlToken(headers.urlToken);
     const apiKeyHeader = headers["x-api-key"]?.trim();
     if (apiKeyHeader) {
       if (!apiKeyHeader.startsWith("vf_")) {
@@ -59,6 +83,15 @@ export class Authenticator {
     if (!bearer) throw Problems.unauthenticated("Send the credential as Authorization: Bearer …");
     if (bearer.startsWith("vf_")) return this.fromApiKey(bearer);
     return isServerToken(bearer) ? this.fromServerToken(bearer) : this.fromUserJwt(bearer);
+  }
+
+  private fromUrlToken(token: string): Promise<AuthContext> {
+    if (token.startsWith("vf_")) {
+      throw Problems.unauthenticated(
+        `API keys are not accepted in the URL (${URL_TOKEN_PARAM}): send them in a header; a browser's EventSource can pass a JWT there`,
+      );
+    }
+    return isServerToken(token) ? this.fromServerToken(token) : this.fromUserJwt(token);
   }
 
   /** Resolves once every pending last-used write has finished (tests, shutdown). */

@@ -12,6 +12,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyBodyParser,
   type FastifyInstance,
+  type FastifyRequest,
   type FastifyServerOptions,
   type RawServerDefault,
 } from "fastify";
@@ -21,7 +22,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { AuthContext, Scope } from "../auth/auth-context.ts";
-import type { Authenticator } from "../auth/authenticate.ts";
+import { type Authenticator, requestCredentials, URL_TOKEN_PARAM } from "../auth/authenticate.ts";
 import { authorize } from "../auth/authorize.ts";
 import { rateLimitOptions } from "../auth/rate-limit.ts";
 import { recordRoutes } from "../auth/route-catalogue.ts";
@@ -64,6 +65,8 @@ declare module "fastify" {
     public?: boolean;
     /** A run event-writer token may call it too; the route checks the token's run. */
     runWriter?: boolean;
+    /** A JWT may come as `?access_token=` (stream routes, for EventSource): authenticate.ts. */
+    urlToken?: boolean;
   }
 }
 
@@ -93,6 +96,23 @@ export type TypedApp = FastifyInstance<
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Fastify's request log fields, with a URL credential (`?access_token=`) censored. */
+function requestForLog(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: censorUrlToken(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
+const URL_TOKEN_VALUE = new RegExp(`([?&]${URL_TOKEN_PARAM}=)[^&#]*`, "g");
+
+export function censorUrlToken(url: string): string {
+  return url.replace(URL_TOKEN_VALUE, "$1[redacted]");
+}
+
 export async function buildApp(
   deps: AppDeps,
   logger: FastifyServerOptions["logger"] = true,
@@ -111,6 +131,7 @@ export async function buildApp(
               ]),
               censor: "[redacted]",
             },
+            serializers: { req: requestForLog },
           }
         : logger,
     bodyLimit: deps.config.bodyLimitBytes,
@@ -152,7 +173,9 @@ export async function buildApp(
     reply.header("x-request-id", request.id);
     const config = request.routeOptions.config;
     if (config.public || request.is404) return;
-    request.auth = await deps.authenticator.authenticate(request.headers);
+    request.auth = await deps.authenticator.authenticate(
+      requestCredentials(request.headers, request.query, config.urlToken === true),
+    );
     authorize(request.auth, config, request.params);
   });
   // After the auth hook: its per-route hooks count requests per credential (auth/rate-limit.ts).

@@ -1,7 +1,8 @@
 /**
  * Secrets never reach the logs: the real server process (`src/main.ts`, its own logger and
  * redaction) runs at `trace` level while requests carry every kind of credential — good and bad
- * API keys in both headers, a user JWT, a writer token — and its whole output is searched.
+ * API keys in both headers, a user JWT, a writer token, JWTs and keys in a stream URL — and its
+ * whole output is searched.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -134,6 +135,15 @@ for (const target of storeTargets()) {
         (await send("GET", `/runs/${runId}`, bearer(writer))).status,
       ];
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 401, 401, 403]);
+      // Credentials in the URL (EventSource's `?access_token=`): a JWT is used (another
+      // project's, so 404), an API key refused — neither is logged with the URL.
+      const head = async (token: string) =>
+        (
+          await fetch(`${running.url}/runs/${runId}/stream?access_token=${token}`, {
+            method: "HEAD",
+          })
+        ).status;
+      assert.deepEqual([await head(jwt), await head(newKey)], [404, 401]);
 
       await stopProcess(running);
       const output = running.output();
@@ -141,6 +151,7 @@ for (const target of storeTargets()) {
         (output.match(/incoming request/g) ?? []).length >= statuses.length,
         "the requests were logged at all",
       );
+      assert.ok(output.includes("access_token=[redacted]"), "the stream URL is logged, censored");
       const secrets = {
         bootstrapKey: BOOTSTRAP_KEY,
         bootstrapSecret: secretOf(BOOTSTRAP_KEY),

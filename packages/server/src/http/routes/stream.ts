@@ -11,6 +11,7 @@
 import { EventIdQuery } from "@runline/contract";
 import { z } from "zod";
 import { credentialKey } from "../../auth/auth-context.ts";
+import { URL_TOKEN_PARAM } from "../../auth/authenticate.ts";
 import { Problems } from "../../errors.ts";
 import type { LedgerContext } from "../../ledger/context.ts";
 import { getRun } from "../../ledger/read-runs.ts";
@@ -21,7 +22,13 @@ import { ALL_FAMILIES, addressOf } from "./families.ts";
 const EVENT_ID = /^\d{1,15}$/;
 const NOT_AN_EVENT_ID = "must be a non-negative integer";
 
-const StreamQuery = z.object({ after_event_id: EventIdQuery.optional() });
+const StreamQuery = z.object({
+  after_event_id: EventIdQuery.optional(),
+  [URL_TOKEN_PARAM]: z
+    .string()
+    .optional()
+    .describe("A JWT, for EventSource (which cannot send headers); API keys are refused here"),
+});
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
@@ -61,7 +68,7 @@ export function streamRoutes(app: TypedApp, ledger: LedgerContext, live: Live): 
     app.get(
       `${family.prefix}/stream`,
       {
-        config: { scope: "agent-runs:read" },
+        config: { scope: "agent-runs:read", urlToken: true },
         schema: {
           tags: ["events"],
           summary: "Follow a run live (SSE), resuming after Last-Event-ID",
