@@ -85,8 +85,14 @@ export interface SnapshotLimits {
   maxBytes: number;
 }
 
-/** Events read from the log per page while folding a snapshot. */
+/** Most events read from the log per page while folding a snapshot. */
 const SNAPSHOT_PAGE = 500;
+/**
+ * About how many bytes of JSON one page should hold: a store read is one synchronous step on
+ * SQLite, so pages of big events (200 KiB deltas) are made shorter — 500 of those would be
+ * 100 MiB read in one go, stalling every other request.
+ */
+const SNAPSHOT_PAGE_BYTES = 2 * 1024 * 1024;
 /** The longest the fold runs before it lets the event loop serve others (contract §12). */
 const SLICE_MS = 20;
 
@@ -107,11 +113,16 @@ export async function readSnapshot(
   const builder = new SnapshotBuilder();
   let bytes = 0;
   let after = 0;
+  // A short first page: how big this run's events are is not known yet.
+  let pageSize = 32;
   let slice = performance.now();
   for (;;) {
-    const page = await ctx.store.readEvents(run.pk, after, SNAPSHOT_PAGE);
+    const page = await ctx.store.readEvents(run.pk, after, pageSize);
+    let pageBytes = 0;
     for (const entry of page) {
-      bytes += Buffer.byteLength(JSON.stringify(entry.event));
+      const size = Buffer.byteLength(entry.json);
+      pageBytes += size;
+      bytes += size;
       if (bytes > limits.maxBytes) {
         throw Problems.snapshotTooLarge(
           `The log of run ${run.run_id} is larger than the ${limits.maxBytes} bytes a snapshot may fold; page through …/events instead`,
@@ -125,7 +136,10 @@ export async function readSnapshot(
       }
     }
     after += page.length;
-    if (page.length < SNAPSHOT_PAGE) break;
+    if (page.length < pageSize) break;
+    // The next page sized by this one's events (at least one event, at most SNAPSHOT_PAGE).
+    const average = pageBytes / page.length;
+    pageSize = Math.max(1, Math.min(SNAPSHOT_PAGE, Math.floor(SNAPSHOT_PAGE_BYTES / average)));
   }
   return builder.snapshot();
 }
