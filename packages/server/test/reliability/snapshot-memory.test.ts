@@ -13,9 +13,9 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { PROCESS_KEY, RunlineProcess } from "./harness/runline-process.ts";
+import { SCALE } from "./harness/scale.ts";
 import { type ProcessStorage, processStorage } from "./harness/storage.ts";
 
-const SCALE = Number(process.env.RELIABILITY_SCALE ?? "1");
 const MIB = 1024 * 1024;
 const RUN_BYTES = Math.round(50 * MIB * SCALE);
 const DELTA_BYTES = 200 * 1024;
