@@ -27,6 +27,7 @@ import type {
   CreatedApiKeySchema,
   CreateInputRequestBody,
   CreateRunBody,
+  CredentialKindSchema,
   CurrentCredentialSchema,
   cancelledOf,
   completedOf,
@@ -92,6 +93,7 @@ export type RunStatusFilter = z.output<typeof RunStatusFilterSchema>;
 export type RunSummaryStatus = z.output<typeof RunSummaryStatusSchema>;
 export type TerminalRunStatus = z.output<typeof TerminalRunStatusSchema>;
 export type WorkerStatus = z.output<typeof WorkerStatusSchema>;
+export type CredentialKind = z.output<typeof CredentialKindSchema>;
 export type WaitingReasonValue = z.output<typeof WaitingReason>;
 export type ApiKey = z.output<typeof ApiKeySchema>;
 /** A new API key; `key`, the full secret, appears only in this reply. */
