@@ -69,6 +69,11 @@ const RunId = z.string().regex(RUN_ID_PATTERN, "must be 1-128 characters of [A-Z
 const AgentId = z.string().regex(AGENT_ID_PATTERN, "must be 1-128 characters of [A-Za-z0-9_-]");
 const ShortText = z.string().min(1).max(256);
 
+/**
+ * A run's status: the one spelling of the set. Every other list of statuses — in the server,
+ * the CLI and the inspector — is derived from this enum (`.options`, `.extract`, `.exclude`, or
+ * the types below), so adding a status is a change here that the compiler carries everywhere.
+ */
 export const RunStatusSchema = z.enum([
   "pending",
   "running",
@@ -77,6 +82,29 @@ export const RunStatusSchema = z.enum([
   "failed",
   "cancelled",
 ]);
+/** The statuses a run ends in; nothing changes a run after. */
+export const TerminalRunStatusSchema = RunStatusSchema.extract([
+  "completed",
+  "failed",
+  "cancelled",
+]);
+/** The statuses of a run that has not ended. */
+export const ActiveRunStatusSchema = RunStatusSchema.exclude(TerminalRunStatusSchema.options);
+/** The statuses a run may be created in. */
+export const InitialRunStatusSchema = RunStatusSchema.extract(["pending", "running"]);
+/** A run summary's spelling of the status: `waiting_for_tool` is `waiting` there. */
+export const RunSummaryStatusSchema = z.enum([
+  ...RunStatusSchema.exclude(["waiting_for_tool"]).options,
+  "waiting",
+]);
+/** What a worker declares about itself (register, heartbeat). */
+export const WorkerStatusSchema = z.enum(["active", "inactive"]);
+/** Who an input request asks to answer it. */
+export const ResponderTypeSchema = z.enum(["human", "agent", "system"]);
+/** Who answered an input request. */
+export const InputActorTypeSchema = z.enum(["user", "api_key", "worker"]);
+/** The kinds of credential a caller may hold. */
+export const CredentialKindSchema = z.enum(["api_key", "jwt", "run_writer", "worker"]);
 export const RuntimeTargetKind = z.enum([
   "production",
   "main_branch",
@@ -109,10 +137,11 @@ const limitParam = (max: number, fallback: number) =>
 /** An event id in a query (`after_event_id`): a non-negative integer. */
 export const EventIdQuery = queryInt(0, Number.MAX_SAFE_INTEGER, "must be a non-negative integer");
 
-const StatusFilter = z.enum([...RunStatusSchema.options, "waiting"]);
+/** A status filter: either spelling of every status. */
+export const RunStatusFilterSchema = z.enum([...RunStatusSchema.options, "waiting"]);
 
 export const RunListQuery = z.object({
-  status: StatusFilter.optional(),
+  status: RunStatusFilterSchema.optional(),
   agent_id: z.string().min(1).max(128).optional(),
   conversation_id: Uuid.optional(),
   cursor: z.string().min(1).max(512).optional(),
@@ -220,7 +249,7 @@ const CreateRunFields = z.looseObject({
   request: z.object({
     agent_id: AgentId,
     mode: opt(ShortText),
-    initial_status: opt(z.enum(["pending", "running"])),
+    initial_status: opt(InitialRunStatusSchema),
     source_target_kind: opt(SourceTargetKind),
     source_target_environment_id: opt(ShortText),
     source_target_branch_id: opt(ShortText),
@@ -279,7 +308,7 @@ export const AppendEventsBody = z.strictObject({
 
 export const CompleteRunBody = z
   .object({
-    status: z.enum(["completed", "failed", "cancelled"]),
+    status: TerminalRunStatusSchema,
     metadata: opt(Metadata),
     terminal_error_code: opt(z.string().min(1).max(256)),
     terminal_error_message: opt(z.string().min(1).max(4096)),
@@ -356,7 +385,7 @@ export const AgentRunRecordSchema = z.object({
 export const RunSummarySchema = z.object({
   run_id: z.string(),
   kind: z.literal("agent"),
-  status: z.enum(["pending", "running", "waiting", "completed", "failed", "cancelled"]),
+  status: RunSummaryStatusSchema,
   owner: z.object({ kind: z.literal("conversation"), id: z.string() }),
   parent_run_id: Nullable,
   root_run_id: z.string(),
@@ -522,7 +551,7 @@ export type RegisterWorkerRequest = z.output<typeof RegisterWorkerBody>;
 
 export const HeartbeatBody = optionalBody(
   z.object({
-    status: opt(z.enum(["active", "inactive"])),
+    status: opt(WorkerStatusSchema),
     metadata: opt(Metadata),
   }),
 );
@@ -548,7 +577,7 @@ export const WorkerSchema = z.object({
   implementation_display_name: Nullable,
   display_name: Nullable,
   metadata: JsonObject.nullable(),
-  status: z.enum(["active", "inactive"]),
+  status: WorkerStatusSchema,
   last_heartbeat_at: z.string(),
   created_at: z.string(),
 });
@@ -615,7 +644,7 @@ export const RunDeletedProblem = z.object({
 /** Who the caller is (`GET /credentials/current`): what a UI needs to offer only what works. */
 export const CurrentCredentialSchema = z.object({
   project_id: z.string(),
-  kind: z.enum(["api_key", "jwt", "run_writer", "worker"]),
+  kind: CredentialKindSchema,
   scopes: z.array(ScopeSchema),
 });
 
@@ -714,7 +743,7 @@ export const CreateInputRequestBody = z.object({
   run_id: RunId,
   tool_call_id: z.string().min(1).max(128),
   kind: z.literal("form"),
-  requested_responder_type: z.enum(["human", "agent", "system"]),
+  requested_responder_type: ResponderTypeSchema,
   title: z.string().min(1).max(256),
   description: opt(z.string().max(2048)),
   fields: z
@@ -785,7 +814,7 @@ export const InputResponseSchema = z.object({
   input_request_id: z.string(),
   conversation_id: z.string(),
   run_id: z.string(),
-  actor_type: z.enum(["user", "api_key", "worker"]),
+  actor_type: InputActorTypeSchema,
   actor_id: z.string(),
   values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
   created_at: z.string(),
@@ -798,7 +827,7 @@ export const InputRequestSchema = z.object({
   tool_call_id: z.string(),
   kind: z.literal("form"),
   status: InputRequestStatusSchema,
-  requested_responder_type: z.enum(["human", "agent", "system"]),
+  requested_responder_type: ResponderTypeSchema,
   title: z.string(),
   description: Nullable,
   fields: z.array(JsonObject),

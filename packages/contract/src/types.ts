@@ -27,6 +27,7 @@ import type {
   CreatedApiKeySchema,
   CreateInputRequestBody,
   CreateRunBody,
+  CredentialKindSchema,
   CurrentCredentialSchema,
   cancelledOf,
   completedOf,
@@ -54,15 +55,21 @@ import type {
   RunReplySchema,
   RunSnapshotResponse,
   RunSnapshotSchema,
+  RunStatusFilterSchema,
+  RunStatusSchema,
   RunSummarySchema,
+  RunSummaryStatusSchema,
   StartRunBody,
+  TerminalRunStatusSchema,
   ToolResultBody,
   ToolResultResponse,
   WaitBody,
+  WaitingReason,
   WorkerRunSchema,
   WorkerSchema,
   WorkerSessionBody,
   WorkerSessionSchema,
+  WorkerStatusSchema,
   WorkerWithTokenSchema,
 } from "./schemas.ts";
 
@@ -80,7 +87,14 @@ export type PageInfo = z.output<typeof PageInfoSchema>;
 export type Conversation = z.output<typeof ConversationSchema>;
 /** An RFC 9457 problem body (extension members included). */
 export type Problem = z.output<typeof ProblemSchema>;
-export type RunStatus = AgentRunRecord["status"];
+export type RunStatus = z.output<typeof RunStatusSchema>;
+/** Either spelling of a status, as `GET /runs?status=` takes it. */
+export type RunStatusFilter = z.output<typeof RunStatusFilterSchema>;
+export type RunSummaryStatus = z.output<typeof RunSummaryStatusSchema>;
+export type TerminalRunStatus = z.output<typeof TerminalRunStatusSchema>;
+export type WorkerStatus = z.output<typeof WorkerStatusSchema>;
+export type CredentialKind = z.output<typeof CredentialKindSchema>;
+export type WaitingReasonValue = z.output<typeof WaitingReason>;
 export type ApiKey = z.output<typeof ApiKeySchema>;
 /** A new API key; `key`, the full secret, appears only in this reply. */
 export type CreatedApiKey = z.output<typeof CreatedApiKeySchema>;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { buildSnapshot } from "../../server/src/domain/agui/snapshot.ts";
+import { buildSnapshot } from "../../server/src/domain/agui/snapshot/builder.ts";
 import { applyPatch, type Json, PatchError } from "../src/lib/json-patch.ts";
 import { type AguiEvent, type ConversationItem, RunModel } from "../src/lib/run-model.ts";
 

@@ -62,6 +62,12 @@ export interface ServerOptions {
    * port is bound, so a one-time key is never printed (and lost) by a start that then fails.
    */
   deferBootstrap?: boolean;
+  /**
+   * Check every JSON response against its route's response schema (tests: a reply that drifts
+   * from the contract becomes a 500 naming the mismatch). Off in production: the record mappers
+   * are typed as the schemas' output, and parsing every reply would cost a copy.
+   */
+  validateResponses?: boolean;
 }
 
 export async function createServer(
@@ -139,6 +145,7 @@ export async function createServer(
       live,
       claimWakeups,
       humanInput,
+      validateResponses: options.validateResponses ?? false,
     },
     options.logger ?? true,
   );

@@ -4,7 +4,14 @@ import { UsageError } from "../args.ts";
 import { table, truncate } from "../format.ts";
 import { CONNECTION_HELP, type RunsCommand } from "./command.ts";
 
-const STATUSES = ["open", "submitted", "cancelled", "expired"] as const;
+/** Every input request status, once: a record over the contract's type, so drift is a compile error. */
+const STATUS_SET: Readonly<Record<InputRequestStatus, true>> = {
+  open: true,
+  submitted: true,
+  cancelled: true,
+  expired: true,
+};
+const STATUSES = Object.keys(STATUS_SET) as InputRequestStatus[];
 
 export const inputs: RunsCommand = {
   name: "inputs",

@@ -1,5 +1,5 @@
 /** Who is calling: the project a credential acts for, and what it may do. */
-import { isScope, type Scope } from "@runline/contract";
+import { type CredentialKind, isScope, type Scope } from "@runline/contract";
 
 export {
   DEFAULT_KEY_SCOPES,
@@ -14,12 +14,15 @@ export function knownScopes(names: readonly unknown[]): Set<Scope> {
   return new Set(names.filter(isScope));
 }
 
+/** A credential of one of the contract's kinds (`CredentialKindSchema`). */
+type Kind<K extends CredentialKind> = K;
+
 export type Principal =
-  | { kind: "api_key"; keyId: string }
-  | { kind: "jwt"; subject: string }
+  | { kind: Kind<"api_key">; keyId: string }
+  | { kind: Kind<"jwt">; subject: string }
   /** `leaseOwner`: minted while that worker held the run's lease; valid only while it still does. */
-  | { kind: "run_writer"; runId: string; leaseOwner?: string }
-  | { kind: "worker"; workerId: string };
+  | { kind: Kind<"run_writer">; runId: string; leaseOwner?: string }
+  | { kind: Kind<"worker">; workerId: string };
 
 export interface AuthContext {
   projectId: string;

@@ -2,10 +2,15 @@
  * The wire shapes of a run (contract §1.1, §1.2, §5), derived from the stored row.
  * Every key is always present; unknown values are null.
  */
-import type { RunRow, WaitingReason } from "../store/types.ts";
-import { type CanonicalStatus, toCanonicalStatus } from "./run-status.ts";
+import type { AgentRunRecord, RunSummary, RunWithSnapshot, WorkerRun } from "@runline/contract";
+import type { RunRow } from "./run.ts";
+import { toCanonicalStatus } from "./run-status.ts";
 
-export function toAgentRunRecord(run: RunRow) {
+// Each mapper returns its schema's output type (`z.output` of the contract's response schema):
+// a field the schema gains, loses or retypes is a compile error here, not a silent drift.
+export type { AgentRunRecord, RunSummary };
+
+export function toAgentRunRecord(run: RunRow): AgentRunRecord {
   return {
     run_id: run.run_id,
     conversation_id: run.conversation_id,
@@ -44,22 +49,6 @@ export function toAgentRunRecord(run: RunRow) {
   };
 }
 
-export type AgentRunRecord = ReturnType<typeof toAgentRunRecord>;
-
-export interface RunSummary {
-  run_id: string;
-  kind: "agent";
-  status: CanonicalStatus;
-  owner: { kind: "conversation"; id: string };
-  parent_run_id: string | null;
-  root_run_id: string;
-  waiting_reason: WaitingReason | null;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  metadata: Record<string, unknown> | null;
-}
-
 export function toRunSummary(run: RunRow): RunSummary {
   return {
     run_id: run.run_id,
@@ -77,7 +66,7 @@ export function toRunSummary(run: RunRow): RunSummary {
 }
 
 /** The children-by-parent-conversation listing adds a snapshot of who ran what where. */
-export function toRunWithSnapshot(run: RunRow) {
+export function toRunWithSnapshot(run: RunRow): RunWithSnapshot {
   return {
     ...toAgentRunRecord(run),
     run_snapshot: {
@@ -93,7 +82,7 @@ export function toRunWithSnapshot(run: RunRow) {
 }
 
 /** What a worker sees of a run it claimed (contract §5). */
-export function toWorkerRun(run: RunRow) {
+export function toWorkerRun(run: RunRow): WorkerRun {
   return {
     ...toAgentRunRecord(run),
     lease_owner: run.lease_owner,

@@ -1,19 +1,29 @@
 /** The run status machine: pending → running ⇄ waiting_for_tool → completed | failed | cancelled. */
-import type { RunStatus } from "../store/types.ts";
+import {
+  ActiveRunStatusSchema,
+  type RunStatus,
+  type RunSummaryStatus,
+  type TerminalRunStatus,
+  TerminalRunStatusSchema,
+} from "@runline/contract";
 
-export const TERMINAL_STATUSES = ["completed", "failed", "cancelled"] as const;
-export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export const TERMINAL_STATUSES = TerminalRunStatusSchema.options;
+export type TerminalStatus = TerminalRunStatus;
+/** The statuses of a run that has not ended (cascading cancel, listings of live runs). */
+export const ACTIVE_STATUSES = ActiveRunStatusSchema.options;
+
+const TERMINAL: ReadonlySet<RunStatus> = new Set(TERMINAL_STATUSES);
 
 export function isTerminal(status: RunStatus): status is TerminalStatus {
-  return status === "completed" || status === "failed" || status === "cancelled";
+  return TERMINAL.has(status);
 }
 
 export function isActive(status: RunStatus): boolean {
   return !isTerminal(status);
 }
 
-/** The canonical summary spells `waiting_for_tool` as `waiting`. */
-export type CanonicalStatus = Exclude<RunStatus, "waiting_for_tool"> | "waiting";
+/** The canonical summary spells `waiting_for_tool` as `waiting` (`RunSummaryStatusSchema`). */
+export type CanonicalStatus = RunSummaryStatus;
 
 export function toCanonicalStatus(status: RunStatus): CanonicalStatus {
   return status === "waiting_for_tool" ? "waiting" : status;

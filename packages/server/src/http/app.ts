@@ -34,6 +34,7 @@ import type { LedgerContext } from "../ledger/context.ts";
 import type { Live } from "../live/live.ts";
 import type { Sweeper } from "../retention/sweeper.ts";
 import type { ClaimWakeups } from "../workers/wakeups.ts";
+import { checkedSerializer } from "./checked-serializer.ts";
 import { installGracefulClose } from "./graceful-close.ts";
 import { installHardening } from "./hardening.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
@@ -84,6 +85,8 @@ export interface AppDeps {
   sweeper?: Pick<Sweeper, "wake">;
   /** Input requests and interrupts (contract §7). */
   humanInput: HumanInputContext;
+  /** Parse each JSON reply with its route's response schema first (tests; see `server.ts`). */
+  validateResponses?: boolean;
 }
 
 export type TypedApp = FastifyInstance<
@@ -156,8 +159,11 @@ export async function buildApp(
   const metrics = deps.metrics ?? new Metrics();
 
   app.setValidatorCompiler(validatorCompiler);
-  // Responses are built from domain/records.ts; the schemas document them in OpenAPI.
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Responses are built from domain/records.ts (typed as the schemas' output); the schemas
+  // document them in OpenAPI, and under `validateResponses` check each reply as it is sent.
+  app.setSerializerCompiler(
+    deps.validateResponses ? checkedSerializer : () => (data) => JSON.stringify(data),
+  );
   installJsonParser(app);
   installProblemHandlers(app);
   installGracefulClose(app);

@@ -5,7 +5,7 @@
  * that alone would stall the event loop for a large run, and fail past V8's string limit.
  */
 import { Readable } from "node:stream";
-import type { RunSnapshot } from "../domain/agui/snapshot.ts";
+import type { RunSnapshot } from "../domain/agui/snapshot/builder.ts";
 import { yieldToEventLoop } from "../ledger/read-runs.ts";
 
 /** Lets `limit` tasks run at once; the others wait in arrival order. */

@@ -7,7 +7,11 @@
  * `null` in their place.
  */
 
-import type { InputField } from "@runline/contract";
+import type {
+  InputField,
+  InputRequest,
+  InterruptItem as InterruptItemWire,
+} from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
 import type {
   InputRequestRow,
@@ -55,10 +59,11 @@ export function withoutSecrets(row: InputRequestRow): InputRequestRow {
   return { ...row, latest_response: { ...response, values } };
 }
 
-export type InputRequestRecord = ReturnType<typeof toInputRequestRecord>;
+/** The contract's output type: a mapper that drifts from `InputRequestSchema` does not compile. */
+export type InputRequestRecord = InputRequest;
 
 /** The record as the contract shapes it; `row` should already be effective and redacted. */
-export function toInputRequestRecord(row: InputRequestRow) {
+export function toInputRequestRecord(row: InputRequestRow): InputRequestRecord {
   return {
     id: row.id,
     conversation_id: row.conversation_id,
@@ -87,10 +92,11 @@ export function presentInputRequest(row: InputRequestRow, auth: AuthContext, now
   return toInputRequestRecord(maySeeSecrets(auth, row) ? effective : withoutSecrets(effective));
 }
 
-export type InterruptItem = ReturnType<typeof toInterruptItem>;
+/** The contract's output type (`InterruptItemSchema`). */
+export type InterruptItem = InterruptItemWire;
 
 /** An item of `GET …/interrupts` (also the data of `interrupt.*` lifecycle frames). */
-export function toInterruptItem(row: InterruptRow, now: string) {
+export function toInterruptItem(row: InterruptRow, now: string): InterruptItem {
   return {
     interrupt: row.interrupt,
     run_id: row.run_id,

@@ -14,7 +14,12 @@
 import type { AuthContext } from "../auth/auth-context.ts";
 import { mentionedIds, type OwnerRecord } from "../domain/agui/sequence.ts";
 import type { AguiEvent } from "../domain/agui/types.ts";
-import { type NormalisedEvent, normaliseBatch } from "../domain/agui/validate.ts";
+import {
+  type EventRejection,
+  type NormalisedEvent,
+  normaliseBatch,
+  type RunIdentity,
+} from "../domain/agui/validate.ts";
 import { canonicalJson } from "../domain/canonical-json.ts";
 import { isTerminal } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
@@ -60,7 +65,7 @@ export async function appendEvents(
   for (let attempt = 1; attempt <= MAX_OPTIMISTIC_ATTEMPTS; attempt += 1) {
     const { run, owners } = await findRunForAppend(ctx.store, auth, address, ownerIds);
     // Step 1 needs only the run's (immutable) identity: done once.
-    batch ??= normaliseBatch(input.events, {
+    batch ??= normaliseOrRefuse(input.events, {
       conversationId: run.conversation_id,
       runId: run.run_id,
     });
@@ -98,7 +103,7 @@ async function appendLocked(
     const run = await lockRun(tx, auth, address);
     const batch =
       normalised ??
-      normaliseBatch(input.events, { conversationId: run.conversation_id, runId: run.run_id });
+      normaliseOrRefuse(input.events, { conversationId: run.conversation_id, runId: run.run_id });
     const now = ctx.now();
     checkRunState(auth, run, now);
     const skip = await committedPrefix(tx, run, batch, input);
@@ -110,6 +115,24 @@ async function appendLocked(
   });
   if (!outcome.duplicate) ctx.committed(outcome.run);
   return outcome;
+}
+
+/** Step 1, with a refused event told as the contract's problem for it. */
+function normaliseOrRefuse(events: readonly unknown[], run: RunIdentity): NormalisedEvent[] {
+  const batch = normaliseBatch(events, run);
+  if (batch.ok) return batch.events;
+  throw rejectionProblem(batch.rejection);
+}
+
+function rejectionProblem(rejection: EventRejection) {
+  switch (rejection.reason) {
+    case "invalid":
+      return Problems.invalidEvent(rejection.index, rejection.detail);
+    case "terminal":
+      return Problems.terminalEventNotAllowed(rejection.index, rejection.type);
+    case "too_large":
+      return Problems.eventTooLarge(rejection.index, rejection.limitBytes);
+  }
 }
 
 function isObject(value: unknown): value is AguiEvent {

@@ -3,7 +3,7 @@
  * and the snapshot. Reads see committed data only and never block writers.
  */
 import type { AuthContext } from "../auth/auth-context.ts";
-import { type RunSnapshot, SnapshotBuilder } from "../domain/agui/snapshot.ts";
+import { type RunSnapshot, SnapshotBuilder } from "../domain/agui/snapshot/builder.ts";
 import { Problems } from "../errors.ts";
 import type { RunFilter, RunRow, StoredEvent } from "../store/types.ts";
 import { findRun, type RunAddress } from "./access.ts";

@@ -67,7 +67,7 @@ export const RUN_JSON_COLUMNS = new Set<keyof RunRow>([
   "worker_session",
 ]);
 
-export const ACTIVE_STATUSES = ["pending", "running", "waiting_for_tool"] as const;
+export { ACTIVE_STATUSES } from "../domain/run-status.ts";
 
 /** The patch's keys in a stable order (a cache key for prepared UPDATE statements). */
 export function patchColumns(patch: RunPatch): (keyof RunPatch)[] {

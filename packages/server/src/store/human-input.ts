@@ -10,10 +10,13 @@
  * their text. Status changes are conditional UPDATEs (`… WHERE status = 'open' RETURNING *`):
  * of two concurrent answers exactly one changes the row, on either engine.
  */
+import type { InputRequestStatusSchema, InterruptStatusSchema } from "@runline/contract";
+import type { z } from "zod";
 import type { JsonObject } from "./types.ts";
 
-export type InputRequestStatus = "open" | "submitted" | "cancelled" | "expired";
-export type InterruptStatus = "open" | "resolved" | "cancelled" | "expired";
+/** The contract's closed sets (`InputRequestStatusSchema`, `InterruptStatusSchema`). */
+export type InputRequestStatus = z.output<typeof InputRequestStatusSchema>;
+export type InterruptStatus = z.output<typeof InterruptStatusSchema>;
 
 export interface InputResponseRecord {
   id: string;

@@ -7,74 +7,15 @@
  * what to write. A transaction sees its own writes; reads outside one see only committed data
  * and never block writers.
  */
-import type { OwnerRecord, SequenceState } from "../domain/agui/sequence.ts";
+import type { WorkerStatus } from "@runline/contract";
+import type { OwnerRecord } from "../domain/agui/sequence.ts";
 import type { AguiEvent } from "../domain/agui/types.ts";
+import type { JsonObject, RunRow, RunStatus } from "../domain/run.ts";
 import type { ChangeJournal, RecordedChange } from "./changes.ts";
 import type { HumanInputReads, HumanInputTx } from "./human-input.ts";
 import type { RetentionReads, RetentionTx } from "./retention.ts";
 
-export type RunStatus =
-  | "pending"
-  | "running"
-  | "waiting_for_tool"
-  | "completed"
-  | "failed"
-  | "cancelled";
-
-export type WaitingReason = "tool" | "approval" | "event" | "input";
-
-export type JsonObject = Record<string, unknown>;
-
-/** A run as stored. Field names follow the wire format (snake_case) to keep mapping trivial. */
-export interface RunRow {
-  /** Internal, monotonically increasing row number: the keyset for listings. Never on the wire. */
-  pk: number;
-  project_id: string;
-  run_id: string;
-  conversation_id: string;
-  message_id: string;
-  requested_by_user_id: string | null;
-  agent_id: string;
-  status: RunStatus;
-  mode: string | null;
-  runtime_target_kind: string;
-  runtime_target_environment_id: string | null;
-  runtime_target_branch_id: string | null;
-  source_target_kind: string | null;
-  source_target_environment_id: string | null;
-  source_target_branch_id: string | null;
-  latest_event_id: number;
-  latest_external_event_sequence: number;
-  parent_conversation_id: string | null;
-  parent_run_id: string | null;
-  root_run_id: string;
-  spawned_from_message_id: string | null;
-  spawned_from_tool_call_id: string | null;
-  input_anchor_message_id: string | null;
-  handoff_message_id: string | null;
-  resolved_deployment_id: string | null;
-  waiting_reason: WaitingReason | null;
-  waiting_tool_call_id: string | null;
-  waiting_tool_name: string | null;
-  terminal_error_code: string | null;
-  terminal_error_message: string | null;
-  implementation_kind: string | null;
-  worker_key: string | null;
-  metadata: JsonObject | null;
-  /** The request that created the run (handed to workers). */
-  request_snapshot: JsonObject;
-  /**
-   * Open messages/tool calls/steps, so appends can be checked without replaying the log. The
-   * owners of ids live in `run_owners` (see `getOwners`), so this stays small however long the run.
-   */
-  sequence_state: SequenceState;
-  lease_owner: string | null;
-  lease_expires_at: string | null;
-  worker_session: JsonObject | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
+export type { JsonObject, RunRow, RunStatus, WaitingReason } from "../domain/run.ts";
 
 export type NewRun = Omit<RunRow, "pk">;
 
@@ -187,7 +128,7 @@ export interface ApiKeyRow {
 }
 
 /** What a worker last declared about itself (register, heartbeat). */
-export type WorkerStatus = "active" | "inactive";
+export type { WorkerStatus };
 
 /**
  * A registered agent worker (contract §5): one per (project, implementation_kind, worker_key).

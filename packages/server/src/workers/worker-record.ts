@@ -2,7 +2,11 @@
  * The wire shape of a worker (contract §5). `status` is derived when read: `active` while the
  * worker declares itself active and its last heartbeat is recent enough, else `inactive`.
  */
+import type { Worker } from "@runline/contract";
 import type { WorkerRow, WorkerStatus } from "../store/types.ts";
+
+/** The contract's output type (`WorkerSchema`): drift from the schema does not compile. */
+export type WorkerRecord = Worker;
 
 export function effectiveStatus(
   worker: WorkerRow,
@@ -15,7 +19,11 @@ export function effectiveStatus(
     : "inactive";
 }
 
-export function toWorkerRecord(worker: WorkerRow, now: string, inactiveAfterSeconds: number) {
+export function toWorkerRecord(
+  worker: WorkerRow,
+  now: string,
+  inactiveAfterSeconds: number,
+): WorkerRecord {
   return {
     id: worker.id,
     project_id: worker.project_id,
@@ -29,5 +37,3 @@ export function toWorkerRecord(worker: WorkerRow, now: string, inactiveAfterSeco
     created_at: worker.created_at,
   };
 }
-
-export type WorkerRecord = ReturnType<typeof toWorkerRecord>;

@@ -11,7 +11,7 @@ import { AbstractAgent, type BaseEvent } from "@ag-ui/client";
 import { EventSchema } from "@ag-ui/core/schemas";
 import fc from "fast-check";
 import { from, type Observable } from "rxjs";
-import { buildSnapshot, type RunSnapshot } from "../../src/domain/agui/snapshot.ts";
+import { buildSnapshot, type RunSnapshot } from "../../src/domain/agui/snapshot/builder.ts";
 import type { AguiEvent, LoggedEvent } from "../../src/domain/agui/types.ts";
 
 // ---------------------------------------------------------------------------------------------

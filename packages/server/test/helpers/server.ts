@@ -59,7 +59,7 @@ export async function startTestServer(
     ...(location.databaseUrl && { DATABASE_URL: location.databaseUrl }),
     ...env,
   });
-  const server = await createServer(config, { logger: false });
+  const server = await createServer(config, { logger: false, validateResponses: true });
   await server.app.listen({ port: 0, host: "127.0.0.1" });
   const address = server.app.server.address();
   if (!address || typeof address === "string") throw new Error("server has no port");

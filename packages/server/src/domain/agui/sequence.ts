@@ -33,6 +33,7 @@
  *   bypass the schemas, are mirrored anyway.
  */
 import { EventType } from "@ag-ui/core";
+import { STREAM_KINDS, type StreamKind, streamEventOf } from "./stream-kinds.ts";
 import type { AguiEvent } from "./types.ts";
 
 /** Where the run stands: before its first event, between RUN_STARTED and its end, or ended. */
@@ -54,7 +55,7 @@ export interface OwnerRecord {
   readonly owner: OwnerTag;
 }
 
-/** An open text message, tool call, reasoning message or reasoning span. */
+/** An open text message, tool call, reasoning message or reasoning span, as the state keeps it. */
 export interface OpenStream {
   readonly id: string;
   /** The opener's own `subagentRunId`, when it carried one. */
@@ -103,7 +104,15 @@ export type SequenceResult =
   | { ok: true; state: SequenceState; owners: OwnerRecord[] }
   | { ok: false; index: number; message: string };
 
-type StreamKind = "textMessages" | "toolCalls" | "reasoningMessages" | "reasoningSpans";
+/** The state's list of each stream kind's open streams (the stored JSON's keys: do not rename). */
+type OpenStreamList = "textMessages" | "toolCalls" | "reasoningMessages" | "reasoningSpans";
+
+const OPEN_LIST: Readonly<Record<StreamKind, OpenStreamList>> = {
+  text: "textMessages",
+  tool: "toolCalls",
+  reasoning: "reasoningMessages",
+  reasoningSpan: "reasoningSpans",
+};
 
 const OWNER_KINDS: readonly OwnerKind[] = ["message", "toolCall", "activity", "reasoning"];
 
@@ -131,7 +140,7 @@ class OwnerMap {
 interface Tracker {
   phase: RunPhase;
   runStarted: boolean;
-  open: { [K in StreamKind]: OpenStream[] } & { steps: OpenStep[]; subagents: string[] };
+  open: { [K in OpenStreamList]: OpenStream[] } & { steps: OpenStep[]; subagents: string[] };
   closedSubagents: string[];
   owners: Record<OwnerKind, OwnerMap>;
 }
@@ -194,9 +203,8 @@ export function mentionedIds(events: readonly AguiEvent[]): string[] {
 
 /** Ids of open streams: `closingEvents` needs their owners' records. */
 export function openStreamIds(state: SequenceState): string[] {
-  const { open } = state;
-  const ids = [open.textMessages, open.toolCalls, open.reasoningMessages, open.reasoningSpans];
-  return [...new Set(ids.flatMap((streams) => streams.map((s) => s.id)))];
+  const lists = Object.values(OPEN_LIST).map((list) => state.open[list]);
+  return [...new Set(lists.flatMap((streams) => streams.map((s) => s.id)))];
 }
 
 /** True once a RUN_STARTED has been accepted. */
@@ -225,17 +233,10 @@ export function closingEvents(
   const { open } = state;
   const { owners } = toTracker(state, ownerRecords);
   return [
-    ...latestFirst(open.toolCalls).map((s) =>
-      streamCloser(EventType.TOOL_CALL_END, "toolCallId", s, owners.toolCall),
-    ),
-    ...latestFirst(open.textMessages).map((s) =>
-      streamCloser(EventType.TEXT_MESSAGE_END, "messageId", s, owners.message),
-    ),
-    ...latestFirst(open.reasoningMessages).map((s) =>
-      streamCloser(EventType.REASONING_MESSAGE_END, "messageId", s, owners.reasoning),
-    ),
-    ...latestFirst(open.reasoningSpans).map((s) =>
-      streamCloser(EventType.REASONING_END, "messageId", s, owners.reasoning),
+    ...CLOSING_ORDER.flatMap((spec) =>
+      latestFirst(open[OPEN_LIST[spec.kind]]).map((s) =>
+        streamCloser(spec, s, owners[spec.owners]),
+      ),
     ),
     ...latestFirst(open.steps).map(
       ({ stepName, subagentRunId }): AguiEvent => ({
@@ -250,16 +251,12 @@ export function closingEvents(
   ];
 }
 
-function streamCloser(
-  type: EventType,
-  idField: "messageId" | "toolCallId",
-  stream: OpenStream,
-  owners: OwnerMap,
-): AguiEvent {
+function streamCloser(spec: StreamSpec, stream: OpenStream, owners: OwnerMap): AguiEvent {
   const owner = owners.get(stream.id);
   const { subagentRunId, contentId } = stream;
+  const { end, idField } = STREAM_KINDS[spec.kind];
   return {
-    type,
+    type: end,
     [idField]: stream.id,
     ...(subagentRunId !== undefined && subagentRunId === owner && { subagentRunId }),
     ...(contentId !== undefined && { contentId }),
@@ -457,28 +454,15 @@ function interruptTagError(outcome: unknown): Verdict {
 // Type-specific rules
 
 function applyEvent(t: Tracker, event: AguiEvent): Verdict {
+  const stream = streamEventOf(event.type);
+  if (stream !== undefined) {
+    const spec = STREAM_SPECS[stream.kind];
+    if (stream.phase !== "start") return continueStream(t, event, spec);
+    return stream.kind === "tool" ? startToolCall(t, event) : openStream(t, event, spec);
+  }
   switch (event.type) {
-    case EventType.TEXT_MESSAGE_START:
-      return openStream(t, event, TEXT);
-    case EventType.TEXT_MESSAGE_CONTENT:
-    case EventType.TEXT_MESSAGE_END:
-      return continueStream(t, event, TEXT);
-    case EventType.TOOL_CALL_START:
-      return startToolCall(t, event);
-    case EventType.TOOL_CALL_ARGS:
-    case EventType.TOOL_CALL_END:
-      return continueStream(t, event, TOOL_CALL);
     case EventType.TOOL_CALL_RESULT:
       return recordToolResult(t, event);
-    case EventType.REASONING_START:
-      return openStream(t, event, REASONING_SPAN);
-    case EventType.REASONING_END:
-      return continueStream(t, event, REASONING_SPAN);
-    case EventType.REASONING_MESSAGE_START:
-      return openStream(t, event, REASONING_MESSAGE);
-    case EventType.REASONING_MESSAGE_CONTENT:
-    case EventType.REASONING_MESSAGE_END:
-      return continueStream(t, event, REASONING_MESSAGE);
     case EventType.REASONING_ENCRYPTED_VALUE:
       return checkEncryptedValue(t, event);
     case EventType.ACTIVITY_SNAPSHOT:
@@ -510,24 +494,23 @@ function applyEvent(t: Tracker, event: AguiEvent): Verdict {
   }
 }
 
-/** How one bracketed kind (opener ... continuations ... closer) is tracked and reported. */
+/**
+ * How one stream kind (its events: `stream-kinds.ts`) is owned and reported here. The error
+ * texts are verifyEvents' own.
+ */
 interface StreamSpec {
   readonly kind: StreamKind;
   readonly owners: OwnerKind;
-  readonly idField: "messageId" | "toolCallId";
   /** Noun in ownership errors. */
   readonly noun: string;
-  readonly closer: string;
   alreadyOpen(id: string): string;
   notOpen(type: string, id: string): string;
 }
 
 const TEXT: StreamSpec = {
-  kind: "textMessages",
+  kind: "text",
   owners: "message",
-  idField: "messageId",
   noun: "message",
-  closer: EventType.TEXT_MESSAGE_END,
   alreadyOpen: (id) =>
     `Cannot send 'TEXT_MESSAGE_START' event: A text message with ID '${id}' is already in progress. Complete it with 'TEXT_MESSAGE_END' first.`,
   notOpen: (type, id) =>
@@ -537,11 +520,9 @@ const TEXT: StreamSpec = {
 };
 
 const TOOL_CALL: StreamSpec = {
-  kind: "toolCalls",
+  kind: "tool",
   owners: "toolCall",
-  idField: "toolCallId",
   noun: "tool call",
-  closer: EventType.TOOL_CALL_END,
   alreadyOpen: (id) =>
     `Cannot send 'TOOL_CALL_START' event: A tool call with ID '${id}' is already in progress. Complete it with 'TOOL_CALL_END' first.`,
   notOpen: (type, id) =>
@@ -554,11 +535,9 @@ const TOOL_CALL: StreamSpec = {
 // (REASONING_MESSAGE_START .. _END) are tracked separately (one id may name both), but share one
 // owner map so a span and the message inside it cannot be claimed by different producers.
 const REASONING_SPAN: StreamSpec = {
-  kind: "reasoningSpans",
+  kind: "reasoningSpan",
   owners: "reasoning",
-  idField: "messageId",
   noun: "reasoning message",
-  closer: EventType.REASONING_END,
   alreadyOpen: (id) =>
     `Cannot send 'REASONING_START' event: A reasoning span with ID '${id}' is already in progress. Complete it with 'REASONING_END' first.`,
   notOpen: (_type, id) =>
@@ -566,16 +545,24 @@ const REASONING_SPAN: StreamSpec = {
 };
 
 const REASONING_MESSAGE: StreamSpec = {
-  kind: "reasoningMessages",
+  kind: "reasoning",
   owners: "reasoning",
-  idField: "messageId",
   noun: "reasoning message",
-  closer: EventType.REASONING_MESSAGE_END,
   alreadyOpen: (id) =>
     `Cannot send 'REASONING_MESSAGE_START' event: A reasoning message with ID '${id}' is already in progress. Complete it with 'REASONING_MESSAGE_END' first.`,
   notOpen: (type, id) =>
     `Cannot send '${type}' event: No active reasoning message found with ID '${id}'. Start a reasoning message with 'REASONING_MESSAGE_START' first.`,
 };
+
+const STREAM_SPECS: Readonly<Record<StreamKind, StreamSpec>> = {
+  text: TEXT,
+  tool: TOOL_CALL,
+  reasoning: REASONING_MESSAGE,
+  reasoningSpan: REASONING_SPAN,
+};
+
+/** The order `closingEvents` closes streams in: tool calls inside their messages first. */
+const CLOSING_ORDER: readonly StreamSpec[] = [TOOL_CALL, TEXT, REASONING_MESSAGE, REASONING_SPAN];
 
 /**
  * A continuation or reopen must not DISAGREE with the entity's recorded owner. An absent tag
@@ -589,13 +576,13 @@ function ownerMismatch(event: AguiEvent, owners: OwnerMap, noun: string, id: str
 }
 
 function isOpen(t: Tracker, kind: StreamKind, id: string): boolean {
-  return t.open[kind].some((s) => s.id === id);
+  return t.open[OPEN_LIST[kind]].some((s) => s.id === id);
 }
 
 function pushOpen(t: Tracker, kind: StreamKind, event: AguiEvent, id: string): void {
   const tag = tagOf(event);
   const contentId = optionalString(event.contentId);
-  t.open[kind].push({
+  t.open[OPEN_LIST[kind]].push({
     id,
     ...(tag !== undefined && { subagentRunId: tag }),
     ...(contentId !== undefined && { contentId }),
@@ -604,7 +591,7 @@ function pushOpen(t: Tracker, kind: StreamKind, event: AguiEvent, id: string): v
 
 /** TEXT_MESSAGE_START, REASONING_START, REASONING_MESSAGE_START: first opener owns the id. */
 function openStream(t: Tracker, event: AguiEvent, spec: StreamSpec): Verdict {
-  const id = idOf(event, spec.idField);
+  const id = idOf(event, STREAM_KINDS[spec.kind].idField);
   if (isOpen(t, spec.kind, id)) return spec.alreadyOpen(id);
   const owners = t.owners[spec.owners];
   const mismatch = ownerMismatch(event, owners, spec.noun, id);
@@ -617,11 +604,15 @@ function openStream(t: Tracker, event: AguiEvent, spec: StreamSpec): Verdict {
 
 /** Content and end events: the stream must be open and the tag must agree with its owner. */
 function continueStream(t: Tracker, event: AguiEvent, spec: StreamSpec): Verdict {
-  const id = idOf(event, spec.idField);
+  const { idField, end } = STREAM_KINDS[spec.kind];
+  const id = idOf(event, idField);
   if (!isOpen(t, spec.kind, id)) return spec.notOpen(event.type, id);
   const mismatch = ownerMismatch(event, t.owners[spec.owners], spec.noun, id);
   if (mismatch !== undefined) return mismatch;
-  if (event.type === spec.closer) t.open[spec.kind] = t.open[spec.kind].filter((s) => s.id !== id);
+  if (event.type === end) {
+    const list = OPEN_LIST[spec.kind];
+    t.open[list] = t.open[list].filter((s) => s.id !== id);
+  }
   return undefined;
 }
 
@@ -631,7 +622,7 @@ function continueStream(t: Tracker, event: AguiEvent, spec: StreamSpec): Verdict
  */
 function startToolCall(t: Tracker, event: AguiEvent): Verdict {
   const id = idOf(event, "toolCallId");
-  if (isOpen(t, "toolCalls", id)) return TOOL_CALL.alreadyOpen(id);
+  if (isOpen(t, "tool", id)) return TOOL_CALL.alreadyOpen(id);
   const tag = tagOf(event);
   const parentMessageId = optionalString(event.parentMessageId);
   const inherited =
@@ -648,7 +639,7 @@ function startToolCall(t: Tracker, event: AguiEvent): Verdict {
       return `Cannot send 'TOOL_CALL_START': tool call '${id}' is owned by '${ownerLabel(existing)}' but its parent message '${parentMessageId}' is owned by '${ownerLabel(inherited)}'. A tool call belongs to the message that carries it.`;
     }
   }
-  pushOpen(t, "toolCalls", event, id);
+  pushOpen(t, "tool", event, id);
   if (existing === undefined) t.owners.toolCall.set(id, tag ?? inherited ?? false);
   return undefined;
 }

@@ -23,7 +23,6 @@
  * `StoreUnavailableError` (answered 503); anything else (constraint violations, SQL errors)
  * propagates unchanged.
  */
-import { readdir, readFile } from "node:fs/promises";
 import pg from "pg";
 import type { OwnerRecord } from "../../domain/agui/sequence.ts";
 import type { AguiEvent } from "../../domain/agui/types.ts";
@@ -51,6 +50,7 @@ import {
   numberedPlaceholders,
   type SqlRunner,
 } from "../human-input.ts";
+import { type MigrationDriver, readMigrations, runMigrations } from "../migrator.ts";
 import type { RetentionReads } from "../retention.ts";
 import { StoredEventRow } from "../stored-event.ts";
 import type {
@@ -336,28 +336,53 @@ async function query(
 // ---------------------------------------------------------------------------------------------
 // Migrations
 
-interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-async function readMigrations(): Promise<Migration[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d+_.*\.sql$/.test(f));
-  const migrations = await Promise.all(
-    files.map(async (name) => ({
-      version: Number.parseInt(name, 10),
-      name,
-      sql: await readFile(new URL(name, MIGRATIONS_DIR), "utf8"),
-    })),
-  );
-  migrations.sort((a, b) => a.version - b.version);
-  for (const [i, m] of migrations.entries()) {
-    if (i > 0 && migrations[i - 1]?.version === m.version) {
-      throw new Error(`Two PostgreSQL migrations share version ${m.version}`);
-    }
-  }
-  return migrations;
+/**
+ * The migration runner's hold on a dedicated connection (`store/migrator.ts` has the rules):
+ * the advisory lock makes instances starting together take turns, and each migration commits
+ * with its record or not at all.
+ */
+export function postgresMigrationDriver(client: pg.Client): MigrationDriver {
+  return {
+    async withLock(fn) {
+      await query(client, "SELECT pg_advisory_lock($1, $2)", [LOCK_NAMESPACE, MIGRATION_LOCK]);
+      try {
+        return await fn();
+      } finally {
+        // On a broken connection this fails, but ending the session releases the lock anyway.
+        await client
+          .query("SELECT pg_advisory_unlock($1, $2)", [LOCK_NAMESPACE, MIGRATION_LOCK])
+          .catch(() => undefined);
+      }
+    },
+    async ensureTable() {
+      await query(
+        client,
+        `CREATE TABLE IF NOT EXISTS schema_migrations (
+           version     integer PRIMARY KEY,
+           name        text NOT NULL,
+           applied_at  timestamptz NOT NULL DEFAULT now()
+         )`,
+      );
+    },
+    async appliedVersions() {
+      const { rows } = await query(client, "SELECT version FROM schema_migrations");
+      return rows.map((r) => toNumber(r.version));
+    },
+    async apply(migration) {
+      await query(client, "BEGIN");
+      try {
+        await query(client, migration.sql);
+        await query(client, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+          migration.version,
+          migration.name,
+        ]);
+        await commit(client);
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,7 +440,7 @@ export class PostgresStore implements RunStore {
   }
 
   async migrate(): Promise<void> {
-    const migrations = await readMigrations();
+    const migrations = await readMigrations(MIGRATIONS_DIR);
     // A dedicated connection: migrations may legitimately outlast statement_timeout, and
     // ending the session releases the advisory lock whatever happens.
     const client = new pg.Client(this.migrationConfig);
@@ -428,36 +453,7 @@ export class PostgresStore implements RunStore {
       throw toStoreError(error, "connecting to migrate");
     }
     try {
-      // Instances starting together take turns; the later ones then find nothing pending.
-      await query(client, "SELECT pg_advisory_lock($1, $2)", [LOCK_NAMESPACE, MIGRATION_LOCK]);
-      await query(
-        client,
-        `CREATE TABLE IF NOT EXISTS schema_migrations (
-           version     integer PRIMARY KEY,
-           name        text NOT NULL,
-           applied_at  timestamptz NOT NULL DEFAULT now()
-         )`,
-      );
-      const applied = new Set(
-        (await query(client, "SELECT version FROM schema_migrations")).rows.map((r) =>
-          toNumber(r.version),
-        ),
-      );
-      for (const migration of migrations) {
-        if (applied.has(migration.version)) continue;
-        await query(client, "BEGIN");
-        try {
-          await query(client, migration.sql);
-          await query(client, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
-            migration.version,
-            migration.name,
-          ]);
-          await commit(client);
-        } catch (error) {
-          await client.query("ROLLBACK").catch(() => undefined);
-          throw error;
-        }
-      }
+      await runMigrations(postgresMigrationDriver(client), migrations);
     } finally {
       await client.end().catch(() => undefined);
     }

@@ -6,8 +6,7 @@
  * in groups — see `transaction`), and a
  * reader, which sees only committed data and is never blocked by the writer (WAL).
  */
-
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { OwnerRecord } from "../../domain/agui/sequence.ts";
@@ -35,6 +34,7 @@ import {
   humanInputTx,
   type SqlRunner,
 } from "../human-input.ts";
+import { readMigrations, runMigrations } from "../migrator.ts";
 import type { RetentionReads } from "../retention.ts";
 import { StoredEventRow } from "../stored-event.ts";
 import type {
@@ -57,6 +57,7 @@ import type {
   WorkerPatch,
   WorkerRow,
 } from "../types.ts";
+import { sqliteMigrationDriver } from "./migrate.ts";
 import {
   ensureIncrementalVacuum,
   sqliteRetentionReads,
@@ -190,29 +191,7 @@ export class SqliteStore implements RunStore {
   async migrate(): Promise<void> {
     const db = this.writer;
     ensureIncrementalVacuum(db);
-    db.exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    );
-    const applied = new Set(
-      db
-        .prepare("SELECT version FROM schema_migrations")
-        .all()
-        .map((r) => (r as { version: number }).version),
-    );
-    const files = readdirSync(MIGRATIONS_DIR)
-      .filter((f) => /^\d+_.*\.sql$/.test(f))
-      .sort();
-    for (const file of files) {
-      const version = Number.parseInt(file, 10);
-      if (applied.has(version)) continue;
-      const sql = readFileSync(new URL(file, MIGRATIONS_DIR), "utf8");
-      db.transaction(() => {
-        db.exec(sql);
-        db.prepare(
-          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-        ).run(version, file, new Date().toISOString());
-      })();
-    }
+    await runMigrations(sqliteMigrationDriver(db), await readMigrations(MIGRATIONS_DIR));
   }
 
   async close(): Promise<void> {
