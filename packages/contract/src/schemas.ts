@@ -8,6 +8,7 @@
 import { ResumeEntrySchema, RunFinishedOutcomeSchema } from "@ag-ui/core/schemas";
 import { z } from "zod";
 import { AGENT_ID_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
+import { PROBLEM_CODE_LIST } from "./problem-codes.ts";
 import { SCOPES } from "./scopes.ts";
 
 /** An optional field that also accepts null; both mean "not given". */
@@ -389,14 +390,15 @@ export const LoggedEventSchema = z.object({
   created_at: z.string(),
 });
 
+/** RFC 9457 problem details; `code` is one of the catalogue's (problem-codes.ts). */
 export const ProblemSchema = z
   .object({
-    type: z.string(),
+    type: z.string().describe("urn:runline:problem:<code>"),
     title: z.string(),
     status: z.number().int(),
-    detail: z.string(),
-    code: z.string(),
-    request_id: z.string(),
+    detail: z.string().describe("A sentence for people; switch on `code`, not on this"),
+    code: z.enum(PROBLEM_CODE_LIST),
+    request_id: z.string().describe("The X-Request-Id of the request, for the server's logs"),
   })
   .loose();
 
