@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
+import type { ProblemCode } from "@runline/contract";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyBodyParser,
@@ -38,6 +39,7 @@ import { installHardening } from "./hardening.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
 import { Metrics } from "./metrics.ts";
 import { refuseNul } from "./nul-guard.ts";
+import { DOCS_UI_OPTIONS, registerComponents, transformDocument } from "./openapi.ts";
 import { installProblemHandlers, sendProblem } from "./problems.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
@@ -64,6 +66,10 @@ declare module "fastify" {
     public?: boolean;
     /** A run event-writer token may call it too; the route checks the token's run. */
     runWriter?: boolean;
+  }
+  interface FastifySchema {
+    /** Problem codes this operation answers besides its kind's usual ones (openapi.ts). */
+    "x-problems"?: readonly ProblemCode[];
   }
 }
 
@@ -163,15 +169,19 @@ export async function buildApp(
     metrics.observeRequest(request, reply);
   });
 
+  registerComponents();
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
       info: {
         title: "Runline",
         description:
-          "Durable AI agent runs: append-only AG-UI event logs, live SSE follow and resume.",
+          "Durable AI agent runs: append-only AG-UI event logs, live SSE follow and resume. " +
+          "The reference, in prose, is docs/api.md in the Runline repository.",
         version: "0.1.0",
+        license: { name: "MIT", identifier: "MIT" },
       },
+      servers: [{ url: "/", description: "This Runline server" }],
       components: {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer" },
@@ -181,6 +191,7 @@ export async function buildApp(
       security: [{ bearer: [] }, { apiKey: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: transformDocument,
   });
   app.addHook("onRoute", (route) => {
     if (route.url.startsWith("/docs")) {
@@ -188,7 +199,7 @@ export async function buildApp(
       route.schema = { ...(route.schema ?? {}), hide: true };
     }
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { deepLinking: true } });
+  await app.register(fastifySwaggerUi, DOCS_UI_OPTIONS);
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   healthRoutes(typed, deps, metrics);

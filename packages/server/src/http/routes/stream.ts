@@ -23,6 +23,10 @@ const NOT_AN_EVENT_ID = "must be a non-negative integer";
 
 const StreamQuery = z.object({ after_event_id: EventIdQuery.optional() });
 
+const SseFrames = z
+  .string()
+  .describe("`retry:`, then `id:` / `event:` / `data:` frames and `: ping` comments");
+
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
   "cache-control": "no-cache",
@@ -64,10 +68,17 @@ export function streamRoutes(app: TypedApp, ledger: LedgerContext, live: Live): 
         config: { scope: "agent-runs:read" },
         schema: {
           tags: ["events"],
+          operationId: family.operationId("stream", "Events"),
           summary: "Follow a run live (SSE), resuming after Last-Event-ID",
           description: DESCRIPTION,
           params: family.params,
           querystring: StreamQuery,
+          response: {
+            200: {
+              description: "The event stream (SSE frames, see the operation's description)",
+              content: { "text/event-stream": { schema: SseFrames } },
+            },
+          },
         },
       },
       async (request, reply) => {
