@@ -8,10 +8,6 @@ export function isTerminal(status: RunStatus): status is TerminalStatus {
   return status === "completed" || status === "failed" || status === "cancelled";
 }
 
-export function isActive(status: RunStatus): boolean {
-  return !isTerminal(status);
-}
-
 /** The canonical summary spells `waiting_for_tool` as `waiting`. */
 export type CanonicalStatus = Exclude<RunStatus, "waiting_for_tool"> | "waiting";
 
