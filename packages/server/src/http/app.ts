@@ -85,7 +85,7 @@ export interface AppDeps {
   claimWakeups: ClaimWakeups;
   /** The retention sweeper, woken after a delete (absent: nothing is woken). */
   sweeper?: Pick<Sweeper, "wake">;
-  /** Input requests and interrupts (contract §7). */
+  /** Input requests and interrupts (docs/api.md §7). */
   humanInput: HumanInputContext;
 }
 
@@ -236,8 +236,8 @@ export async function buildApp(
  *
  * Plain `JSON.parse` (what secure-json-parse does with `protoAction: "ignore"`): it defines
  * `__proto__` and `constructor` keys as ordinary own properties and never touches a prototype,
- * so AG-UI payloads and metadata holding such keys are stored and returned verbatim (contract
- * §12); the schemas then pass objects through by reference (contract/schemas.ts `JsonObject`)
+ * so AG-UI payloads and metadata holding such keys are stored and returned verbatim (docs/api.md
+ * §2.1); the schemas then pass objects through by reference (contract/schemas.ts `JsonObject`)
  * instead of copying them key by key, which would turn `__proto__` into a prototype. A syntax
  * error's message, which says where the error is, goes into the problem's `detail`.
  */

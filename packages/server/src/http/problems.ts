@@ -1,6 +1,6 @@
 /**
  * Maps every error that reaches Fastify — ours, the framework's, validation — to problem JSON
- * (contract §3). A client can never cause a 5xx through its input; anything unexpected is
+ * (docs/api.md §3). A client can never cause a 5xx through its input; anything unexpected is
  * logged with the request id and answered with a bare 500.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -27,7 +27,7 @@ function toProblem(error: FastifyError | Error, request: FastifyRequest): Proble
       return { path: path ? `${context}.${path}` : context, message: v.message ?? "is invalid" };
     });
     const first = issues[0];
-    // A size limit named by its own code (contract §13) rather than a generic invalid_request.
+    // A size limit named by its own code (docs/api.md §3.3) rather than a generic invalid_request.
     const tooLarge =
       issues[error.validation.findIndex((v) => problemCodeOf(v.params) !== undefined)];
     if (tooLarge) {

@@ -3,7 +3,7 @@
  * submitted, cancelled or expired, or an interrupt opens or closes, a `HumanInputChange` is
  * announced here after its transaction committed. Today it wakes long-polls (here and, over
  * PostgreSQL NOTIFY, on other instances); conversation streams (`input_request.*` /
- * `interrupt.*` frames, contract §8) and webhooks (§10) subscribe with `on`.
+ * `interrupt.*` frames, docs/api.md §8) and webhooks (§10) subscribe with `on`.
  *
  * Changes that ride along a run's own transaction (ending a run cancels its open requests and
  * opens the interrupts of its outcome) are attached to the run row that transaction returns

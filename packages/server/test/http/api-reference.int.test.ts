@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -17,6 +17,7 @@ import { describeEachStore, startTestServer, type TestServer } from "../helpers/
 import { storeTargets } from "../helpers/stores.ts";
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"];
+const API_MD = fileURLToPath(new URL("../../../../docs/api.md", import.meta.url));
 const REDOCLY = fileURLToPath(new URL("../../../../node_modules/.bin/redocly", import.meta.url));
 
 /** A concrete path for a route pattern: every parameter a plausible value, `*` a file name. */
@@ -108,6 +109,19 @@ describeEachStore("wrong methods and the OpenAPI document", (server) => {
     );
     for (const name of ["AgentRun", "RunSummary", "PageInfo", "LoggedEvent", "AgUiEvent"]) {
       assert.ok(doc.components.schemas[name], `components.schemas.${name}`);
+    }
+  });
+
+  test("docs/api.md names every operation of the OpenAPI document by its operationId", async () => {
+    const doc: Json = (await server().request("GET", "/openapi.json")).body;
+    const reference = await readFile(API_MD, "utf8");
+    for (const [path, ops] of Object.entries<Json>(doc.paths)) {
+      for (const [method, op] of Object.entries<Json>(ops)) {
+        assert.ok(
+          reference.includes(`\`${op.operationId}\``),
+          `${method.toUpperCase()} ${path} (${op.operationId}) in docs/api.md`,
+        );
+      }
     }
   });
 

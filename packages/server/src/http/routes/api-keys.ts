@@ -1,4 +1,4 @@
-/** API key management (contract §2): create, list, revoke — scope `admin`, caller's project only. */
+/** API key management (docs/api.md §2): create, list, revoke — scope `admin`, caller's project only. */
 
 import {
   ApiKeyParams,

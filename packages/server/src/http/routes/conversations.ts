@@ -1,4 +1,4 @@
-/** Conversations (contract §1): explicit create and read. */
+/** Conversations (docs/api.md §1): explicit create and read. */
 import { ConversationParams, ConversationSchema, CreateConversationBody } from "@runline/contract";
 import type { LedgerContext } from "../../ledger/context.ts";
 import { createConversation, getConversation } from "../../ledger/conversations.ts";

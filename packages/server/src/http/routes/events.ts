@@ -1,4 +1,4 @@
-/** A run's event log (contract §4.3, §4.4): append, page, snapshot. */
+/** A run's event log (docs/api.md §4.3, §4.4): append, page, snapshot. */
 import {
   AppendEventsBody,
   AppendEventsResponse,

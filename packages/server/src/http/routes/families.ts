@@ -1,6 +1,6 @@
 /**
  * Run-scoped routes are served under three path families with identical behaviour
- * (contract §4): `/runs/{run_id}`, and the conversation-scoped `/conversations/{cid}/runs/{run_id}`
+ * (docs/api.md §4): `/runs/{run_id}`, and the conversation-scoped `/conversations/{cid}/runs/{run_id}`
  * and older `/conversations/{cid}/agent-runs/{run_id}`. `/runs/…` answers with canonical
  * summaries, the conversation families with agent run records.
  */

@@ -1,4 +1,4 @@
-/** Human input (contract §7, §7.1): input requests of a conversation, and its interrupts. */
+/** Human input (docs/api.md §7, §7.5): input requests of a conversation, and its interrupts. */
 
 import {
   ConversationParams,

@@ -1,4 +1,4 @@
-/** Deletion and retention routes (contract §9). */
+/** Deletion and retention routes (docs/api.md §9). */
 
 import {
   ConversationParams,

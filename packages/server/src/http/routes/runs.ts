@@ -1,4 +1,4 @@
-/** Run lifecycle routes (contract §4.1, §4.2, §4.6, §4.7, §4.8). */
+/** Run lifecycle routes (docs/api.md §4.1, §4.2, §4.6, §4.7, §4.8). */
 import {
   AgentRunRecordSchema,
   acceptedOf,

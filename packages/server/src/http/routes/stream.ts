@@ -1,5 +1,5 @@
 /**
- * Follow a run live (contract §4.5): `GET {family}/stream`, Server-Sent Events.
+ * Follow a run live (docs/api.md §4.5): `GET {family}/stream`, Server-Sent Events.
  *
  * Everything that can be refused is refused before the first byte, as problem JSON: a bad
  * `Last-Event-ID` / `after_event_id` (400), too many streams (503 / 429), an unknown run (404).

@@ -1,5 +1,5 @@
 /**
- * Run event-writer tokens (contract §2): exchanged for a credential that may manage the run
+ * Run event-writer tokens (docs/api.md §2): exchanged for a credential that may manage the run
  * (`runs:write`), or, for a child run, for one that may append to its parent (the parent's
  * own writer token included). Answers carry `Cache-Control: no-store`.
  */

@@ -1,5 +1,5 @@
 /**
- * Agent worker routes (contract §5): register, read, heartbeat, claim (long-poll), lease renewal
+ * Agent worker routes (docs/api.md §5): register, read, heartbeat, claim (long-poll), lease renewal
  * and session. Every route needs the `workers` scope; the `{worker_id}` routes accept that
  * worker's own token or a `workers`-scoped credential of its project (`workers/access.ts`).
  *
