@@ -69,7 +69,12 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
           tags: [family.tag],
           operationId: family.operationId("start"),
           summary: "Start a run whose id is the path's run_id (older clients)",
-          "x-problems": ["conflict", "metadata_too_large"],
+          "x-problems": [
+            "interrupts_unanswered",
+            "interrupt_not_open",
+            "conflict",
+            "metadata_too_large",
+          ],
           params: ConversationRunParams,
           body: StartRunBody,
           response: { 202: Accepted(AgentRunRecordSchema) },
