@@ -1,5 +1,5 @@
 /**
- * `runline runs rm` and `runline conversations rm` (contract §9), run as a process against a
+ * `runline runs rm` and `runline conversations rm` (docs/api.md §9), run as a process against a
  * real server: what they delete, what they refuse, and what they print.
  */
 import assert from "node:assert/strict";

@@ -79,7 +79,7 @@ export class RunlineAgent extends AbstractAgent {
             signal: controller.signal,
           });
           for await (const item of events) {
-            // The server stores and serves valid AG-UI events (contract §4.3, §4.7); the
+            // The server stores and serves valid AG-UI events (docs/api.md §4.3, §4.7); the
             // agent's own pipeline validates them again (enforceEvents, verifyEvents).
             subscriber.next(item.event as unknown as BaseEvent);
           }

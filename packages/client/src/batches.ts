@@ -1,6 +1,6 @@
 /**
- * Splitting an append into requests the server accepts: at most 100 events each (contract
- * §4.3) and a body under a byte cap. Events are serialised once, when `append` is called, and
+ * Splitting an append into requests the server accepts: at most 100 events each
+ * (docs/api.md §4.3) and a body under a byte cap. Events are serialised once, when `append` is called, and
  * a batch's body is assembled from those exact strings — so a retry resends the same bytes.
  */
 import type { AguiEvent } from "./contract.ts";

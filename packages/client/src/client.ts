@@ -69,7 +69,7 @@ const runPath = (conversationId: string, runId: string) =>
 export class RunlineClient {
   private readonly options: RunlineClientOptions;
   private readonly transport: Transport;
-  /** Input requests and AG-UI interrupts (contract §7, §7.1). */
+  /** Input requests and AG-UI interrupts (docs/api.md §7, §7.5). */
   readonly humanInput: HumanInputApi;
 
   /**
@@ -98,7 +98,7 @@ export class RunlineClient {
     return new RunHandle(this.transport, conversationId, runId, options);
   }
 
-  // ── Conversations (§1) ───────────────────────────────────────────────────────────────────
+  // ── Conversations (docs/api.md §1) ───────────────────────────────────────────────────────
 
   /** Creates a conversation (or returns the existing one with that id). */
   createConversation(
@@ -112,7 +112,7 @@ export class RunlineClient {
     return this.get(path`/conversations/${conversationId}`, {}, options);
   }
 
-  // ── Runs (§4.1, §4.2) ────────────────────────────────────────────────────────────────────
+  // ── Runs (docs/api.md §4.1, §4.2) ────────────────────────────────────────────────────────
 
   /** `POST /runs`: creates a run (idempotent on `public_id`). */
   createRun(input: CreateRunInput, options?: RequestOptions): Promise<Accepted<RunSummary>> {
@@ -161,7 +161,7 @@ export class RunlineClient {
     return this.get(path`/conversations/${conversationId}/runs`, params, options);
   }
 
-  // ── The log (§4.3–§4.5) ──────────────────────────────────────────────────────────────────
+  // ── The log (docs/api.md §4.3–§4.5) ──────────────────────────────────────────────────────
 
   /**
    * One append request, as given (1–100 events, cursors optional), without retries. Producers
@@ -202,7 +202,7 @@ export class RunlineClient {
     return followRun(this.transport, runPath(conversationId, runId), options);
   }
 
-  // ── Finishing and waiting (§4.7, §4.8) ───────────────────────────────────────────────────
+  // ── Finishing and waiting (docs/api.md §4.7, §4.8) ───────────────────────────────────────
 
   completeRun(
     conversationId: string,
@@ -240,7 +240,7 @@ export class RunlineClient {
     return this.post(`${runPath(conversationId, runId)}/tool-result`, input, options);
   }
 
-  // ── Lineage (§4.6) ───────────────────────────────────────────────────────────────────────
+  // ── Lineage (docs/api.md §4.6) ───────────────────────────────────────────────────────────
 
   /** Runs whose parent is this run, oldest first (agent run records). */
   listChildren(
@@ -274,7 +274,7 @@ export class RunlineClient {
     );
   }
 
-  // ── Credentials (§2) ─────────────────────────────────────────────────────────────────────
+  // ── Credentials (docs/api.md §2) ─────────────────────────────────────────────────────────
 
   /** Creates an API key (scope `admin`); the reply's `key` is the only copy of the secret. */
   createApiKey(input: CreateApiKeyInput = {}, options?: RequestOptions): Promise<CreatedApiKey> {
@@ -312,7 +312,7 @@ export class RunlineClient {
     );
   }
 
-  // ── Retention and deletion (§9) ──────────────────────────────────────────────────────────
+  // ── Retention and deletion (docs/api.md §9) ──────────────────────────────────────────────
 
   /**
    * Deletes an ended run and its descendants (scope `runs:write`). Afterwards the run answers
@@ -350,7 +350,7 @@ export class RunlineClient {
     return this.transport.json("PUT", "/projects/current/settings", { ...options, body: input });
   }
 
-  // ── Agent workers (§5) ───────────────────────────────────────────────────────────────────
+  // ── Agent workers (docs/api.md §5) ───────────────────────────────────────────────────────
 
   /** Registers (or finds) a worker; use the returned token with `withCredentials`. */
   registerWorker(

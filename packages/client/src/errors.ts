@@ -10,12 +10,26 @@
  * are known to be stored, so the caller can resume with `events.slice(appended)`.
  * Aborting through an `AbortSignal` rejects with the signal's reason, as `fetch` does.
  */
-import type { Problem } from "./contract.ts";
+/**
+ * A problem as the client holds it: the server's (`code` one of the contract's `ProblemCode` (`Problem`)),
+ * one a newer server sends with a code this client does not know yet, or one made up from a
+ * bare HTTP answer (`http_<status>`, e.g. a proxy's 502). So `code` is any string here.
+ */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  request_id: string;
+  /** Extension members (`issues`, `event_index`, `deleted_at`, …). */
+  [member: string]: unknown;
+}
 
 export class RunlineError extends Error {
   override readonly name: string = "RunlineError";
   /** The whole problem body, extension members included. */
-  readonly problem: Problem;
+  readonly problem: ProblemBody;
   readonly status: number;
   readonly code: string;
   readonly detail: string;
@@ -27,7 +41,7 @@ export class RunlineError extends Error {
   /** Set by `RunHandle.append`: events of that call stored before this failure. */
   appended?: number;
 
-  constructor(problem: Problem, retryAfterSeconds?: number) {
+  constructor(problem: ProblemBody, retryAfterSeconds?: number) {
     super(`${problem.status} ${problem.code}: ${problem.detail}`);
     this.problem = problem;
     this.status = problem.status;
@@ -57,7 +71,7 @@ export class RunlineError extends Error {
   }
 
   /** Builds the right class for a problem body. */
-  static from(problem: Problem, retryAfterSeconds?: number): RunlineError {
+  static from(problem: ProblemBody, retryAfterSeconds?: number): RunlineError {
     if (problem.code === "event_cursor_conflict") {
       return new EventCursorConflictError(problem, retryAfterSeconds);
     }
@@ -74,7 +88,7 @@ export class EventCursorConflictError extends RunlineError {
   readonly latestEventId: number;
   readonly latestExternalEventSequence: number;
 
-  constructor(problem: Problem, retryAfterSeconds?: number) {
+  constructor(problem: ProblemBody, retryAfterSeconds?: number) {
     super(problem, retryAfterSeconds);
     this.latestEventId = numberOr(problem.latest_event_id, -1);
     this.latestExternalEventSequence = numberOr(problem.latest_external_event_sequence, -1);

@@ -1,5 +1,5 @@
 /**
- * Human input (contract §7, §7.1), as `client.humanInput`: Veryfront-style input requests —
+ * Human input (docs/api.md §7, §7.5), as `client.humanInput`: Veryfront-style input requests —
  * an agent opens one and waits for the answer, a person (UI, CLI) lists what is open and
  * answers — and AG-UI 1.0 interrupts: a run ends with an interrupt outcome, the next root run
  * answers with `resume`.
@@ -154,7 +154,7 @@ export class HumanInputApi {
     return this.transport.json("POST", `${requestPath(conversationId, id)}/cancel`, options);
   }
 
-  // ── AG-UI interrupts (§7.1) ──────────────────────────────────────────────────────────────
+  // ── AG-UI interrupts (docs/api.md §7.5) ──────────────────────────────────────────────────
 
   /** Ends a run as completed with an interrupt outcome, opening its interrupts. */
   interrupt(

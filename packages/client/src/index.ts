@@ -9,7 +9,12 @@ export type { BackoffOptions } from "./backoff.ts";
 export { DEFAULT_MAX_BATCH_BYTES, MAX_EVENTS_PER_REQUEST } from "./batches.ts";
 export { RunlineClient, type RunlineClientOptions } from "./client.ts";
 export type * from "./contract.ts";
-export { EventCursorConflictError, RunlineConnectionError, RunlineError } from "./errors.ts";
+export {
+  EventCursorConflictError,
+  type ProblemBody,
+  RunlineConnectionError,
+  RunlineError,
+} from "./errors.ts";
 export {
   HumanInputApi,
   type Interrupt,

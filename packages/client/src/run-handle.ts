@@ -6,7 +6,7 @@
  * cursors it expects, and after a timeout, dropped connection or transient error answer the
  * SAME batch is resent with the SAME cursors — the server recognises a batch it already
  * committed (wholly or a prefix) and answers `duplicate: true` or appends only the rest
- * (contract §4.3), so nothing is lost or doubled. Calls on one handle run one after another,
+ * (docs/api.md §4.3), so nothing is lost or doubled. Calls on one handle run one after another,
  * in call order.
  *
  * Cursors never jump over events another producer wrote: an `event_cursor_conflict` is
@@ -177,7 +177,7 @@ export class RunHandle {
     }
   }
 
-  /** A compact picture of the run (contract §4.4). */
+  /** A compact picture of the run (docs/api.md §4.4). */
   snapshot(options?: RequestOptions): Promise<RunSnapshot> {
     return this.transport.json("GET", `${this.base}/snapshot`, options);
   }

@@ -1,5 +1,5 @@
 /**
- * Following a run live (contract §4.5): an async iterator over `GET …/stream` that
+ * Following a run live (docs/api.md §4.5): an async iterator over `GET …/stream` that
  *
  * - parses SSE with `eventsource-parser`;
  * - tracks the last event id and ignores ids at or below it, so nothing is yielded twice;
@@ -141,7 +141,7 @@ export async function* followRun(
     if (last > before) {
       backoff.reset();
     } else {
-      // No progress: a terminal run we have fully seen closes at once (contract §4.5).
+      // No progress: a terminal run we have fully seen closes at once (docs/api.md §4.5).
       if (failure === undefined && (await logIsComplete(transport, runPath, last, signal))) return;
       if (backoff.failures + 1 >= maxAttempts)
         throw failure ?? new RunlineConnectionError("Stream closed without progress", false);

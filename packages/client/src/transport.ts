@@ -4,8 +4,7 @@
  * timeouts, and turning error answers into `RunlineError`s and missing answers into
  * `RunlineConnectionError`s. No retries here: callers that are safe to retry do so themselves.
  */
-import type { Problem } from "./contract.ts";
-import { RunlineConnectionError, RunlineError } from "./errors.ts";
+import { type ProblemBody, RunlineConnectionError, RunlineError } from "./errors.ts";
 import { abortReason, type LinkedSignal, linkSignals } from "./signals.ts";
 
 /** The subset of `fetch` the client needs (pass your own for tests, proxies, polyfills). */
@@ -184,7 +183,7 @@ function errorFrom(response: Response, text: string): RunlineError {
     parsed = undefined;
   }
   if (isProblem(parsed)) return RunlineError.from(parsed, retryAfterSeconds);
-  const problem: Problem = {
+  const problem: ProblemBody = {
     type: "about:blank",
     title: response.statusText || `HTTP ${response.status}`,
     status: response.status,
@@ -195,7 +194,7 @@ function errorFrom(response: Response, text: string): RunlineError {
   return RunlineError.from(problem, retryAfterSeconds);
 }
 
-function isProblem(value: unknown): value is Problem {
+function isProblem(value: unknown): value is ProblemBody {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
   return typeof v.code === "string" && typeof v.status === "number";

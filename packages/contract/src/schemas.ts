@@ -8,6 +8,7 @@
 import { ResumeEntrySchema, RunFinishedOutcomeSchema } from "@ag-ui/core/schemas";
 import { z } from "zod";
 import { AGENT_ID_PATTERN, RUN_ID_PATTERN } from "./ids.ts";
+import { PROBLEM_CODE_LIST } from "./problem-codes.ts";
 import { SCOPES } from "./scopes.ts";
 
 /** An optional field that also accepts null; both mean "not given". */
@@ -20,7 +21,7 @@ const optionalBody = <T extends z.ZodObject>(schema: T) =>
 /**
  * A JSON object, passed through as the client sent it (by reference). `z.record` would copy it
  * key by key and so turn a `__proto__` key into the copy's prototype — dropping the key and
- * "polluting" that object; contract §12 wants such keys stored and returned verbatim.
+ * "polluting" that object; docs/api.md §12 wants such keys stored and returned verbatim.
  */
 const JsonObject = z
   .unknown()
@@ -31,7 +32,7 @@ const JsonObject = z
   .transform((value) => value as Record<string, unknown>)
   .meta({ type: "object", additionalProperties: {} });
 
-/** The most `metadata` a request may carry, as JSON (contract §12). */
+/** The most `metadata` a request may carry, as JSON (docs/api.md §12). */
 export const METADATA_LIMIT_BYTES = 64 * 1024;
 
 /** UTF-8 length of `text` (no Buffer or TextEncoder: the contract runs in browsers and Node alike). */
@@ -121,7 +122,7 @@ export const ConversationParams = z.object({ conversation_id: Uuid });
 export const ConversationRunParams = z.object({ conversation_id: Uuid, run_id: RunId });
 
 /**
- * An integer query parameter (contract §12): decimal digits only — `1e2`, `0x10`, ` 5`, `5.0`
+ * An integer query parameter (docs/api.md §12): decimal digits only — `1e2`, `0x10`, ` 5`, `5.0`
  * and `+5` are refused rather than read as numbers — the one rule of every route.
  */
 export const queryInt = (min: number, max: number, message: string) =>
@@ -182,7 +183,7 @@ function addForeignIssues(
 }
 
 /**
- * AG-UI 1.0 resume entries (contract §7.1), validated with `@ag-ui/core`'s own schema; one
+ * AG-UI 1.0 resume entries (docs/api.md §7.5), validated with `@ag-ui/core`'s own schema; one
  * entry per interrupt.
  */
 export const ResumeEntries = z
@@ -212,7 +213,7 @@ export const ResumeEntries = z
   });
 export type ResumeEntryInput = z.output<typeof ResumeEntries>[number];
 
-/** A RUN_FINISHED outcome (contract §7.1), validated with `@ag-ui/core`'s own schema. */
+/** A RUN_FINISHED outcome (docs/api.md §7.5), validated with `@ag-ui/core`'s own schema. */
 export const RunOutcomeSchema = z
   .object({ type: z.enum(["success", "interrupt"]) })
   .loose()
@@ -418,14 +419,15 @@ export const LoggedEventSchema = z.object({
   created_at: z.string(),
 });
 
+/** RFC 9457 problem details; `code` is one of the catalogue's (problem-codes.ts). */
 export const ProblemSchema = z
   .object({
-    type: z.string(),
+    type: z.string().describe("urn:runline:problem:<code>"),
     title: z.string(),
     status: z.number().int(),
-    detail: z.string(),
-    code: z.string(),
-    request_id: z.string(),
+    detail: z.string().describe("A sentence for people; switch on `code`, not on this"),
+    code: z.enum(PROBLEM_CODE_LIST),
+    request_id: z.string().describe("The X-Request-Id of the request, for the server's logs"),
   })
   .loose();
 
@@ -475,7 +477,7 @@ export const ConversationSchema = z.object({
   created_at: z.string(),
 });
 
-// ── Authentication (contract §2) ────────────────────────────────────────────────────────────
+// ── Authentication (docs/api.md §2) ────────────────────────────────────────────────────────────
 
 export const ScopeSchema = z.enum(SCOPES);
 
@@ -515,7 +517,7 @@ export const RunEventTokenSchema = z.object({
     .describe("A short-lived JWT that can append events to this one run and nothing else"),
 });
 
-// ── Agent workers (contract §5) ─────────────────────────────────────────────────────────────
+// ── Agent workers (docs/api.md §5) ─────────────────────────────────────────────────────────────
 
 const rangeMessage = (min: number, max: number) => `must be a number from ${min} to ${max}`;
 const LeaseSeconds = z
@@ -603,7 +605,7 @@ export const WorkerRunSchema = AgentRunRecordSchema.extend({
   worker_session: JsonObject.nullable(),
 });
 
-// ── Retention and deletion (contract §9) ────────────────────────────────────────────────────
+// ── Retention and deletion (docs/api.md §9) ────────────────────────────────────────────────────
 
 export const DeleteConversationQuery = z.object({
   cancel: z
@@ -648,7 +650,7 @@ export const CurrentCredentialSchema = z.object({
   scopes: z.array(ScopeSchema),
 });
 
-// ── Human input requests and interrupts (contract §7, §7.1) ────────────────────────────────
+// ── Human input requests and interrupts (docs/api.md §7, §7.5) ────────────────────────────────
 
 export const INPUT_REQUEST_STATUSES = ["open", "submitted", "cancelled", "expired"] as const;
 export const InputRequestStatusSchema = z.enum(INPUT_REQUEST_STATUSES);

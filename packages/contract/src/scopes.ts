@@ -1,4 +1,4 @@
-/** Credential scopes (contract §2): what a key, token or JWT may do. */
+/** Credential scopes (docs/api.md §2): what a key, token or JWT may do. */
 
 export const SCOPES = [
   "agent-runs:read",

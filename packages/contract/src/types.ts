@@ -75,9 +75,9 @@ import type {
 
 // ── Derived from the schemas ──────────────────────────────────────────────────────────────
 
-/** The agent run record (contract §1.1), returned by conversation-scoped run routes. */
+/** The agent run record (docs/api.md §1.1), returned by conversation-scoped run routes. */
 export type AgentRunRecord = z.output<typeof AgentRunRecordSchema>;
-/** The canonical run summary (contract §1.2), returned by `/runs/…` routes. */
+/** The canonical run summary (docs/api.md §1.2), returned by `/runs/…` routes. */
 export type RunSummary = z.output<typeof RunSummarySchema>;
 /** A run of the children-by-parent-conversation listing (record + `run_snapshot`). */
 export type RunWithSnapshot = z.output<typeof RunSnapshotSchema>;
@@ -102,7 +102,7 @@ export type EventWriterToken = z.output<typeof RunEventTokenSchema>;
 export type Worker = z.output<typeof WorkerSchema>;
 /** A worker and a fresh worker token (register, heartbeat). */
 export type WorkerCredentials = z.output<typeof WorkerWithTokenSchema>;
-/** What a worker sees of a run it claimed (contract §5). */
+/** What a worker sees of a run it claimed (docs/api.md §5). */
 export type WorkerRun = z.output<typeof WorkerRunSchema>;
 export type WorkerSession = z.output<typeof WorkerSessionSchema>;
 
@@ -165,9 +165,9 @@ export type CurrentCredential = z.output<typeof CurrentCredentialSchema>;
 export type ProjectSettings = z.output<typeof ProjectSettingsSchema>;
 export type ProjectSettingsInput = NonNullable<z.input<typeof ProjectSettingsBody>>;
 
-// ── Human input (§7, §7.1) ─────────────────────────────────────────────────────────────────
+// ── Human input (docs/api.md §7, §7.5) ─────────────────────────────────────────────────────
 
-/** An input request (contract §7): a form bound to a run and the tool call that asked. */
+/** An input request (docs/api.md §7): a form bound to a run and the tool call that asked. */
 export type InputRequest = z.output<typeof InputRequestSchema>;
 export type InputRequestStatus = InputRequest["status"];
 /** A field as the server stores it (defaults filled in). */
@@ -178,7 +178,7 @@ export type InputResponse = z.output<typeof InputResponseSchema>;
 export type InputValues = z.input<typeof InputResponseBody>["values"];
 export type CreateInputRequestInput = z.input<typeof CreateInputRequestBody>;
 export type InputRequestListParams = Partial<z.output<typeof InputRequestListQuery>>;
-/** An item of `GET /conversations/{cid}/interrupts` (contract §7.1). */
+/** An item of `GET /conversations/{cid}/interrupts` (docs/api.md §7.5). */
 export type InterruptItem = z.output<typeof InterruptItemSchema>;
 export type InterruptListParams = Partial<z.output<typeof InterruptListQuery>>;
 /** An AG-UI 1.0 resume entry (answers one interrupt on the next root run). */

@@ -1,5 +1,5 @@
 /**
- * Human in the loop end to end (contract §7): an agent opens an input request and waits for
+ * Human in the loop end to end (docs/api.md §7): an agent opens an input request and waits for
  * the answer on a long-poll; a person answers it in the inspector, in real headless Chromium;
  * the agent's wait returns the answer and it continues. Every wait is for the DOM or for the
  * long-poll, never for time.

@@ -37,7 +37,7 @@ export interface RunlineServer {
   live: Live;
   /** Wakes long-polling worker claims; a cross-instance feed calls its `notify` too. */
   claimWakeups: ClaimWakeups;
-  /** The retention sweeper (contract §9): started with the server, stopped by `close`. */
+  /** The retention sweeper (docs/api.md §9): started with the server, stopped by `close`. */
   sweeper: Sweeper;
   /** Input requests and interrupts: its `humanInput` hub announces every committed change. */
   humanInput: HumanInputContext;
@@ -121,7 +121,7 @@ export async function createServer(
     batchRows: config.retention.batchRows,
     metrics: new PrometheusRetentionMetrics(metrics.registry),
   });
-  // Human input (contract §7): changes wake long-polls here and, over the feed, elsewhere.
+  // Human input (docs/api.md §7): changes wake long-polls here and, over the feed, elsewhere.
   const humanInput: HumanInputContext = {
     ...ledger,
     inputRequestWakeups: new InputRequestWakeups(),

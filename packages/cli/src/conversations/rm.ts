@@ -1,4 +1,4 @@
-/** `runline conversations rm <conversation_id>`: deletes a conversation and its runs (§9). */
+/** `runline conversations rm <conversation_id>`: deletes a conversation and its runs (docs/api.md §9.2). */
 import { CONNECTION_HELP, type RunsCommand } from "../runs/command.ts";
 
 export const rm: RunsCommand = {

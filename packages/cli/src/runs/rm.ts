@@ -1,4 +1,4 @@
-/** `runline runs rm <run_id>`: deletes an ended run and its descendants (contract §9). */
+/** `runline runs rm <run_id>`: deletes an ended run and its descendants (docs/api.md §9). */
 import { CONNECTION_HELP, type RunsCommand } from "./command.ts";
 
 export const rm: RunsCommand = {

@@ -1,5 +1,5 @@
 /**
- * "Delete run…" (contract §9), offered for an ended run to keys with `runs:write`: asks for
+ * "Delete run…" (docs/api.md §9), offered for an ended run to keys with `runs:write`: asks for
  * confirmation, then `DELETE /runs/{run_id}`, which erases the run and every run it spawned.
  */
 import type { AgentRunRecord } from "@runline/client";

@@ -1,5 +1,5 @@
 /**
- * A run's input requests (contract §7) on its page: each open one as a form a person can
+ * A run's input requests (docs/api.md §7) on its page: each open one as a form a person can
  * answer — every field kind, its default, required marks, secret fields masked — and every
  * request's history (asked, answered, cancelled, expired; the answer, secrets masked).
  *

@@ -6,7 +6,7 @@
  * 2. the credential must carry that scope (else 403 `forbidden`);
  * 3. a run event-writer token acts only on its own run: the route's `run_id` path parameter
  *    must name it (else 403, whether or not that other run exists — nothing leaks). Routes
- *    marked `runWriter` (input requests, contract §7) take the token whatever their scope and
+ *    marked `runWriter` (input requests, docs/api.md §7) take the token whatever their scope and
  *    check its run themselves: the run is named in the body, or by the resource.
  *
  * Tenancy (another project's resources answer 404) is the ledger's job: every lookup is by

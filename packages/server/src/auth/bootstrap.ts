@@ -2,7 +2,7 @@
  * First start on an empty database: create a project and an admin key, from
  * RUNLINE_BOOTSTRAP_KEY when set (so scripts know it) or generated and printed once.
  * Starting again with the same key is a no-op. On a database that already has a project, a
- * different key is never taken silently (contract §12): a new prefix is added to the first
+ * different key is never taken silently (docs/api.md §12): a new prefix is added to the first
  * project as an admin key, a known prefix with another secret is ignored, and either way the
  * result carries a warning (naming the prefix, never the secret) for the server to log.
  */

@@ -1,5 +1,5 @@
 /**
- * Run event-writer tokens (contract §2): least privilege for a sandboxed producer. A token is
+ * Run event-writer tokens (docs/api.md §2): least privilege for a sandboxed producer. A token is
  * a short-lived server-signed JWT `{projectId, runId, tokenUse: "run_event_writer", scopes:
  * ["agent-runs:events:append"]}`: it may append to that one run and nothing else
  * (`authorize.ts` refuses every other route and run; `assertMayWrite` re-checks the run).
@@ -53,7 +53,7 @@ export async function issueChildRunEventToken(
 }
 
 /**
- * The lease fence (contract §12): while a worker holds the run's lease, only that worker or an
+ * The lease fence (docs/api.md §12): while a worker holds the run's lease, only that worker or an
  * `admin` credential may mint, and the token carries the lease, so it stops appending (409
  * `lease_lost`) once that worker loses it. Otherwise another credential with `runs:write` (a
  * second worker, say) could write around the lease through a token of its own.

@@ -82,7 +82,7 @@ const EnvSchema = z.object({
   RUNLINE_SSE_RECHECK_MS: intFromEnv(50, 3_600_000).default(5_000),
   RUNLINE_RATE_LIMIT_PER_MINUTE: intFromEnv(0, 100_000_000).default(0),
   RUNLINE_WORKER_INACTIVE_AFTER_S: intFromEnv(5, 86_400).default(60),
-  /** How often expired input requests are written down (contract §7: within 5 s). */
+  /** How often expired input requests are written down (docs/api.md §7: within 5 s). */
   RUNLINE_INPUT_REQUEST_SWEEP_MS: intFromEnv(50, 5_000).default(1_000),
   RUNLINE_SHUTDOWN_GRACE_MS: intFromEnv(0, 600_000).default(10_000),
   RUNLINE_RETENTION_DAYS: intFromEnv(0, 36_500).default(0),
@@ -144,7 +144,7 @@ export type Config = {
   shutdownGraceMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   trustProxy: boolean;
-  /** Contract §9: deletion of ended runs after a retention period, and tombstones. */
+  /** docs/api.md §9: deletion of ended runs after a retention period, and tombstones. */
   retention: {
     /** Server default for projects without their own setting; 0 = keep forever. */
     days: number;

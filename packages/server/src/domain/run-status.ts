@@ -18,10 +18,6 @@ export function isTerminal(status: RunStatus): status is TerminalStatus {
   return TERMINAL.has(status);
 }
 
-export function isActive(status: RunStatus): boolean {
-  return !isTerminal(status);
-}
-
 /** The canonical summary spells `waiting_for_tool` as `waiting` (`RunSummaryStatusSchema`). */
 export type CanonicalStatus = RunSummaryStatus;
 

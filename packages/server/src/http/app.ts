@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
+import type { ProblemCode } from "@runline/contract";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyBodyParser,
@@ -40,6 +41,7 @@ import { installHardening } from "./hardening.ts";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.ts";
 import { Metrics } from "./metrics.ts";
 import { refuseNul } from "./nul-guard.ts";
+import { DOCS_UI_OPTIONS, registerComponents, transformDocument } from "./openapi.ts";
 import { installProblemHandlers, sendProblem } from "./problems.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { conversationRoutes } from "./routes/conversations.ts";
@@ -69,6 +71,10 @@ declare module "fastify" {
     /** A JWT may come as `?access_token=` (stream routes, for EventSource): authenticate.ts. */
     urlToken?: boolean;
   }
+  interface FastifySchema {
+    /** Problem codes this operation answers besides its kind's usual ones (openapi.ts). */
+    "x-problems"?: readonly ProblemCode[];
+  }
 }
 
 export interface AppDeps {
@@ -83,7 +89,7 @@ export interface AppDeps {
   claimWakeups: ClaimWakeups;
   /** The retention sweeper, woken after a delete (absent: nothing is woken). */
   sweeper?: Pick<Sweeper, "wake">;
-  /** Input requests and interrupts (contract §7). */
+  /** Input requests and interrupts (docs/api.md §7). */
   humanInput: HumanInputContext;
   /** Parse each JSON reply with its route's response schema first (tests; see `server.ts`). */
   validateResponses?: boolean;
@@ -192,15 +198,19 @@ export async function buildApp(
     metrics.observeRequest(request, reply);
   });
 
+  registerComponents();
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
       info: {
         title: "Runline",
         description:
-          "Durable AI agent runs: append-only AG-UI event logs, live SSE follow and resume.",
+          "Durable AI agent runs: append-only AG-UI event logs, live SSE follow and resume. " +
+          "The reference, in prose, is docs/api.md in the Runline repository.",
         version: "0.1.0",
+        license: { name: "MIT", identifier: "MIT" },
       },
+      servers: [{ url: "/", description: "This Runline server" }],
       components: {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer" },
@@ -210,6 +220,7 @@ export async function buildApp(
       security: [{ bearer: [] }, { apiKey: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: transformDocument,
   });
   app.addHook("onRoute", (route) => {
     if (route.url.startsWith("/docs")) {
@@ -217,7 +228,7 @@ export async function buildApp(
       route.schema = { ...(route.schema ?? {}), hide: true };
     }
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { deepLinking: true } });
+  await app.register(fastifySwaggerUi, DOCS_UI_OPTIONS);
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   healthRoutes(typed, deps, metrics);
@@ -254,8 +265,8 @@ export async function buildApp(
  *
  * Plain `JSON.parse` (what secure-json-parse does with `protoAction: "ignore"`): it defines
  * `__proto__` and `constructor` keys as ordinary own properties and never touches a prototype,
- * so AG-UI payloads and metadata holding such keys are stored and returned verbatim (contract
- * §12); the schemas then pass objects through by reference (contract/schemas.ts `JsonObject`)
+ * so AG-UI payloads and metadata holding such keys are stored and returned verbatim (docs/api.md
+ * §2.1); the schemas then pass objects through by reference (contract/schemas.ts `JsonObject`)
  * instead of copying them key by key, which would turn `__proto__` into a prototype. A syntax
  * error's message, which says where the error is, goes into the problem's `detail`.
  */

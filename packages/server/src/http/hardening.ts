@@ -1,5 +1,5 @@
 /**
- * The HTTP edge of contract §12 (issue 16 findings 5, 8, 9, 12): security headers, CORS, the
+ * The HTTP edge of docs/api.md §12 (issue 16 findings 5, 8, 9, 12): security headers, CORS, the
  * request-body timeout, the lingering close that makes a 413 readable, and problem JSON for
  * the errors Node answers before Fastify sees a request (431, 408, malformed requests).
  */
@@ -9,7 +9,7 @@ import fastifyCors from "@fastify/cors";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type ProblemError, Problems, problemBody } from "../errors.ts";
 
-/** The request headers browsers may send (contract §12). */
+/** The request headers browsers may send (docs/api.md §12). */
 const ALLOWED_HEADERS = [
   "Authorization",
   "Content-Type",

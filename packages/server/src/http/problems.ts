@@ -1,12 +1,13 @@
 /**
  * Maps every error that reaches Fastify — ours, the framework's, validation — to problem JSON
- * (contract §3). A client can never cause a 5xx through its input; anything unexpected is
+ * (docs/api.md §3). A client can never cause a 5xx through its input; anything unexpected is
  * logged with the request id and answered with a bare 500.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { ProblemError, Problems, problemBody, type ValidationIssue } from "../errors.ts";
 import { StoreUnavailableError } from "../store/errors.ts";
+import { allowedMethods } from "./method-not-allowed.ts";
 
 export function sendProblem(reply: FastifyReply, error: ProblemError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
@@ -26,7 +27,7 @@ function toProblem(error: FastifyError | Error, request: FastifyRequest): Proble
       return { path: path ? `${context}.${path}` : context, message: v.message ?? "is invalid" };
     });
     const first = issues[0];
-    // A size limit named by its own code (contract §13) rather than a generic invalid_request.
+    // A size limit named by its own code (docs/api.md §3.3) rather than a generic invalid_request.
     const tooLarge =
       issues[error.validation.findIndex((v) => problemCodeOf(v.params) !== undefined)];
     if (tooLarge) {
@@ -74,16 +75,28 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error, request);
     if (problem) {
-      if (problem.status >= 500) request.log.warn({ err: error }, "storage unavailable");
+      if (problem.status >= 500) request.log.warn({ err: error }, serverSideReason(error, problem));
       return sendProblem(reply, problem);
     }
-    request.log.error({ err: error }, "unhandled error");
+    request.log.error({ err: error }, "internal error: unhandled exception");
     return sendProblem(reply, Problems.internal());
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      reply,
-      Problems.notFound(`No route for ${request.method} ${request.url.split("?")[0]}`),
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0] ?? "/";
+    const allowed = allowedMethods(app, path);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      return sendProblem(reply, Problems.methodNotAllowed(request.method, path, allowed));
+    }
+    return sendProblem(reply, Problems.notFound(`No route for ${request.method} ${path}`));
+  });
+}
+
+/**
+ * What a 5xx answer is about, for the log: a storage fault is "storage unavailable"; every
+ * other 503 (the identity provider's key set, shutting down, no stream slot) says what it is
+ * in its own `detail`.
+ */
+function serverSideReason(error: Error, problem: ProblemError): string {
+  if (error instanceof StoreUnavailableError) return "storage unavailable";
+  return `${problem.code}: ${problem.detail}`;
 }

@@ -1,5 +1,5 @@
 /**
- * Serving snapshots (contract §12): a bounded number are built at once (the rest wait their
+ * Serving snapshots (docs/api.md §12): a bounded number are built at once (the rest wait their
  * turn; each holds a run's folded messages in memory), and the answer is serialised piece by
  * piece with a yield between pieces, never as one `JSON.stringify` of the whole snapshot —
  * that alone would stall the event loop for a large run, and fail past V8's string limit.

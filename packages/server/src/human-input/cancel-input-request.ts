@@ -1,5 +1,5 @@
 /**
- * Cancel an input request (contract §7): `POST …/input-requests/{id}/cancel`. Cancelling a
+ * Cancel an input request (docs/api.md §7): `POST …/input-requests/{id}/cancel`. Cancelling a
  * cancelled request again answers it unchanged; a submitted or expired one is 409.
  */
 import type { AuthContext } from "../auth/auth-context.ts";

@@ -1,5 +1,5 @@
 /**
- * Open an input request (contract §7): `POST /conversations/{cid}/input-requests`. Bound to an
+ * Open an input request (docs/api.md §7): `POST /conversations/{cid}/input-requests`. Bound to an
  * active run of the conversation and the tool call that asks; the same (run, tool call) while
  * its request is still open returns that request unchanged (a retry after a lost response).
  */

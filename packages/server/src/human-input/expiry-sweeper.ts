@@ -1,5 +1,5 @@
 /**
- * Writes expiry down (contract §7): reads already present an open request past its deadline
+ * Writes expiry down (docs/api.md §7): reads already present an open request past its deadline
  * as expired; this sweeper marks it `expired` in storage within `intervalMs` (well inside the
  * contract's 5 s) and announces `input_request.expired` then. Several instances may sweep the
  * same database: the conditional UPDATE lets exactly one of them expire each request.

@@ -1,4 +1,4 @@
-/** Finding an input request for a caller (contract §7): tenancy, conversation, writer tokens. */
+/** Finding an input request for a caller (docs/api.md §7): tenancy, conversation, writer tokens. */
 import type { AuthContext } from "../auth/auth-context.ts";
 import { Problems } from "../errors.ts";
 import type { HumanInputReads, InputRequestRow } from "../store/human-input.ts";

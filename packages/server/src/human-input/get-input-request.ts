@@ -1,5 +1,5 @@
 /**
- * Read an input request (contract §7), optionally long-polling: with `wait_seconds` the answer
+ * Read an input request (docs/api.md §7), optionally long-polling: with `wait_seconds` the answer
  * comes as soon as the request is no longer open — submitted or cancelled here or on another
  * instance, or past its deadline — or at the end of the wait with the request still open.
  */

@@ -1,5 +1,5 @@
 /**
- * AG-UI 1.0 interrupts (contract §7.1). A run that completes with an `interrupt` outcome opens
+ * AG-UI 1.0 interrupts (docs/api.md §7.5). A run that completes with an `interrupt` outcome opens
  * its interrupts in the conversation (in the same transaction); the next **root** run of the
  * conversation must answer every open, unexpired one in `request.resume`, and closes them in
  * its creating transaction. An interrupt whose `expiresAt` has passed is expired and needs no

@@ -1,4 +1,4 @@
-/** `GET /conversations/{cid}/input-requests` (contract §7): newest first, expiry applied. */
+/** `GET /conversations/{cid}/input-requests` (docs/api.md §7): newest first, expiry applied. */
 import type { AuthContext } from "../auth/auth-context.ts";
 import { keysetPage, type Page } from "../ledger/keyset-page.ts";
 import type { InputRequestRow, InputRequestStatus } from "../store/human-input.ts";

@@ -1,5 +1,5 @@
 /**
- * The wire shapes of input requests and interrupts (contract §7, §7.1), from stored rows.
+ * The wire shapes of input requests and interrupts (docs/api.md §7, §7.5), from stored rows.
  *
  * Expiry is applied on every read: an `open` row whose deadline has passed is presented as
  * `expired` (with `expired_at` = its deadline) before the sweeper has written that down.

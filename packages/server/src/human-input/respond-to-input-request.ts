@@ -1,5 +1,5 @@
 /**
- * Answer an input request (contract §7): `POST …/input-requests/{id}/responses`. The values
+ * Answer an input request (docs/api.md §7): `POST …/input-requests/{id}/responses`. The values
  * are checked against the request's fields (every issue at once); the first valid answer
  * submits the request, anything later gets 409 `input_request_not_open`.
  */

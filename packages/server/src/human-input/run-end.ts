@@ -1,5 +1,5 @@
 /**
- * What ending a run means for human input (contract §7, §7.1), inside the ending transaction:
+ * What ending a run means for human input (docs/api.md §7, §7.5), inside the ending transaction:
  * its open input requests are cancelled, and a completed run's interrupt outcome opens its
  * interrupts. Each change is recorded on the transaction (`store/changes.ts`).
  */

@@ -1,5 +1,5 @@
 /**
- * Checks a person's answer against the fields of an input request (contract §7), field by
+ * Checks a person's answer against the fields of an input request (docs/api.md §7), field by
  * field, collecting every issue at once (`values.<name>`), and returns the values as stored:
  * numeric strings of `number` fields become numbers. Pure, apart from the time-bounded regex.
  */

@@ -28,7 +28,7 @@ function belongs(run: RunRow, address: RunAddress): boolean {
 
 /**
  * Reads a run of the caller's project (committed data); 410 `run_deleted` for a deleted one
- * (contract §9), 404 for anything else. The tombstone is read only when the run is missing.
+ * (docs/api.md §9), 404 for anything else. The tombstone is read only when the run is missing.
  */
 export async function findRun(
   store: RunStore,
@@ -76,7 +76,7 @@ export function leaseHolder(run: RunRow, now: string): string | undefined {
 /**
  * Fences writes: a run event-writer token writes only its own run; a worker writes only while
  * it holds the run's lease (a "zombie" worker whose lease expired or was taken gets 409), and
- * so does a writer token minted under that worker's lease (contract §12: the fence holds for
+ * so does a writer token minted under that worker's lease (docs/api.md §12: the fence holds for
  * every credential, not only the worker's own).
  */
 export function assertMayWrite(auth: AuthContext, run: RunRow, now: string): void {

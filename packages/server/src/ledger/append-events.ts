@@ -1,5 +1,5 @@
 /**
- * Append caller events to a run's log (contract §4.3), in the contract's order:
+ * Append caller events to a run's log (docs/api.md §4.3), in the contract's order:
  * 1 shape → 2 run state → 3 cursors (with the committed-retry rule) → 4 AG-UI sequence →
  * 5 store atomically. Nothing is acknowledged before the transaction commits.
  *

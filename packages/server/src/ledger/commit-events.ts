@@ -28,7 +28,7 @@ export function serverEvent(event: AguiEvent): PendingEvent {
 
 /**
  * The server's RUN_STARTED and the status change, when the run has not started yet
- * (contract §4.3: written when the run becomes `running`).
+ * (docs/api.md §4.3: written when the run becomes `running`).
  */
 export function startIfNeeded(
   run: RunRow,

@@ -1,4 +1,4 @@
-/** Conversations (contract §1): owners of runs, created implicitly or explicitly. */
+/** Conversations (docs/api.md §1): owners of runs, created implicitly or explicitly. */
 import type { AuthContext } from "../auth/auth-context.ts";
 import { newUuid } from "../domain/ids.ts";
 import { Problems } from "../errors.ts";

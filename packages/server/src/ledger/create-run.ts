@@ -1,5 +1,5 @@
 /**
- * Create a run (contract §4.1): `POST /runs` and the older `…/agent-runs/{run_id}/start`.
+ * Create a run (docs/api.md §4.1): `POST /runs` and the older `…/agent-runs/{run_id}/start`.
  * A client-chosen id (`public_id`) is the idempotency key: the same id again returns the
  * existing run unchanged, with `duplicate: true`.
  */
@@ -112,7 +112,7 @@ interface NewRunSpec {
   start: boolean;
   fields: RunFields;
   trigger: { messageId?: string | undefined; toolCallId?: string | undefined };
-  /** Answers to the conversation's open interrupts (contract §7.1; root runs only). */
+  /** Answers to the conversation's open interrupts (docs/api.md §7.5; root runs only). */
   resume: ResumeEntryInput[] | undefined;
 }
 
@@ -124,7 +124,7 @@ async function insertRun(
   const result = await ctx.store.transaction(async (tx) => {
     const existing = await tx.getRunForUpdate(auth.projectId, spec.runId);
     if (existing) return { run: existing, duplicate: true };
-    // A deleted run's id stays taken while its tombstone lasts (contract §9).
+    // A deleted run's id stays taken while its tombstone lasts (docs/api.md §9).
     const tombstone = await tx.retention.tombstone(auth.projectId, spec.runId);
     if (tombstone) throw Problems.runDeleted(spec.runId, tombstone.deleted_at);
     const now = ctx.now();
@@ -174,7 +174,7 @@ async function insertRun(
         throw Problems.conflict(`Run ${spec.runId} is being created concurrently; retry`);
       return { run: winner, duplicate: true };
     }
-    // A root run answers the conversation's open interrupts, closing them (contract §7.1).
+    // A root run answers the conversation's open interrupts, closing them (docs/api.md §7.5).
     tx.record({ type: "run.created", run: inserted });
     if (!parent) {
       await answerInterrupts(tx, auth.projectId, spec.conversationId, spec.runId, spec.resume, now);

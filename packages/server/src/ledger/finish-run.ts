@@ -1,5 +1,5 @@
 /**
- * End a run (contract §4.7): complete (completed | failed | cancelled) and cancel (optionally
+ * End a run (docs/api.md §4.7): complete (completed | failed | cancelled) and cancel (optionally
  * cascading to every active descendant). The terminal event is written in the same transaction
  * as the status change, after events that close anything still open, so the log stays a valid
  * AG-UI stream. Finishing also clears waiting fields and releases any lease.
@@ -22,7 +22,7 @@ export interface Ending {
   metadata?: Record<string, unknown> | undefined;
   errorCode?: string | undefined;
   errorMessage?: string | undefined;
-  /** AG-UI outcome of a completed run (contract §7.1), carried by its RUN_FINISHED. */
+  /** AG-UI outcome of a completed run (docs/api.md §7.5), carried by its RUN_FINISHED. */
   outcome?: RunOutcomeInput | undefined;
 }
 
@@ -128,6 +128,6 @@ export async function finish(
     },
     now,
   );
-  // Open input requests are cancelled, an interrupt outcome opens its interrupts (§7, §7.1).
+  // Open input requests are cancelled, an interrupt outcome opens its interrupts (docs/api.md §7.4, §7.5).
   return endHumanInput(tx, ended, ending.outcome, now);
 }

@@ -1,5 +1,5 @@
 /**
- * One page of a keyset-paged listing (contract §4.6 `page_info`), whatever is listed: rows
+ * One page of a keyset-paged listing (docs/api.md §4.6 `page_info`), whatever is listed: rows
  * carry an internal `pk`, cursors are signed and bound to the listing they came from.
  */
 import type { AuthContext } from "../auth/auth-context.ts";

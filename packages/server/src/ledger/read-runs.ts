@@ -1,5 +1,5 @@
 /**
- * Reads (contract §4.2, §4.4, §4.6): runs, listings with signed keyset cursors, the event log
+ * Reads (docs/api.md §4.2, §4.4, §4.6): runs, listings with signed keyset cursors, the event log
  * and the snapshot. Reads see committed data only and never block writers.
  */
 import type { AuthContext } from "../auth/auth-context.ts";
@@ -49,7 +49,7 @@ export interface EventPageRequest {
   limit: number;
 }
 
-/** A page of a run's log; cursors are event ids as strings (contract §4.4). */
+/** A page of a run's log; cursors are event ids as strings (docs/api.md §4.4). */
 export async function readEventLog(
   ctx: LedgerContext,
   auth: AuthContext,
@@ -93,11 +93,11 @@ const SNAPSHOT_PAGE = 500;
  * 100 MiB read in one go, stalling every other request.
  */
 const SNAPSHOT_PAGE_BYTES = 2 * 1024 * 1024;
-/** The longest the fold runs before it lets the event loop serve others (contract §12). */
+/** The longest the fold runs before it lets the event loop serve others (docs/api.md §12). */
 const SLICE_MS = 20;
 
 /**
- * The compact picture of a run's log (contract §4.4), folded page by page: only the fold's
+ * The compact picture of a run's log (docs/api.md §4.4), folded page by page: only the fold's
  * state is held, not the whole log, and the fold yields to the event loop every `SLICE_MS`, so
  * a snapshot of a large run never stalls other requests (issue 16 finding 3: one snapshot of a
  * run holding 184 MiB of text took 1.3 GiB and stalled `/healthz` for 1.5 s). A log larger

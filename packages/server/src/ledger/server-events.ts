@@ -1,12 +1,12 @@
 /**
- * Events the server writes itself (contract §4.3, §4.7, §4.8). They are valid AG-UI 1.0 events
+ * Events the server writes itself (docs/api.md §4.3, §4.7, §4.8). They are valid AG-UI 1.0 events
  * with no null fields: an unknown value is left out.
  */
 import type { AguiEvent } from "../domain/agui/types.ts";
 import type { RunRow } from "../store/types.ts";
 
 /**
- * A run that answered interrupts (contract §7.1) echoes a full RunAgentInput carrying its
+ * A run that answered interrupts (docs/api.md §7.5) echoes a full RunAgentInput carrying its
  * `resume`, as AG-UI 1.0 expects of a resumed run.
  */
 export function runStartedEvent(run: RunRow): AguiEvent {

@@ -1,5 +1,5 @@
 /**
- * Waiting for the outside world (contract §4.8): a run parks on a tool call (or an approval,
+ * Waiting for the outside world (docs/api.md §4.8): a run parks on a tool call (or an approval,
  * event, input); appends are refused until the result arrives, which the server appends as
  * TOOL_CALL_RESULT before the run goes back to `running`.
  */

@@ -19,7 +19,7 @@
  * Claims: a commit that makes a run claimable is also announced on `runline_claims`, and the
  * listener turns it into a `claim` event, so long-polling claims on every instance wake at once.
  * Input requests likewise: a change to one is announced on `runline_input_requests` (its id),
- * and becomes an `inputRequest` event that wakes long-polling reads of it (contract §7).
+ * and becomes an `inputRequest` event that wakes long-polling reads of it (docs/api.md §7).
  *
  * The catch-up reads `runs (pk, latest_event_id)` directly: one statement for all subscribed
  * runs instead of one log read per run.

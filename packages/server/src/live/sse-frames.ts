@@ -1,5 +1,5 @@
 /**
- * The bytes of a run's SSE stream (contract §4.5): the `retry:` preamble, one frame per event
+ * The bytes of a run's SSE stream (docs/api.md §4.5): the `retry:` preamble, one frame per event
  * (`id:`, `event:` in PascalCase, `data:` with the event JSON), and the `: ping` heartbeat.
  * Lines end in `\n` only and every frame ends with a blank line.
  *

@@ -1,5 +1,5 @@
 /**
- * Deleting on request (contract §9): `DELETE /runs/{run_id}` — an ended run and all its
+ * Deleting on request (docs/api.md §9): `DELETE /runs/{run_id}` — an ended run and all its
  * descendants — and `DELETE /conversations/{cid}` — every run of the conversation, with their
  * descendants, and the conversation itself (`?cancel=true` cancels the active ones first, in
  * the same transaction).

@@ -1,5 +1,5 @@
 /**
- * Per-project settings (contract §9): `retention_days` overrides RUNLINE_RETENTION_DAYS for
+ * Per-project settings (docs/api.md §9): `retention_days` overrides RUNLINE_RETENTION_DAYS for
  * the caller's project — null inherits the server default, 0 keeps runs forever.
  */
 import type { AuthContext } from "../auth/auth-context.ts";

@@ -1,5 +1,5 @@
 /**
- * The retention sweeper (contract §9): a background loop that
+ * The retention sweeper (docs/api.md §9): a background loop that
  *
  * 1. marks expired run trees deleted — trees in which every run ended more than the project's
  *    retention (`projects.retention_days`, else RUNLINE_RETENTION_DAYS; 0 = forever) ago;

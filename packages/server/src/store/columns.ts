@@ -4,7 +4,6 @@
  */
 import type { OwnerRecord } from "../domain/agui/sequence.ts";
 import type {
-  ApiKeyRow,
   ClaimQuery,
   NewRun,
   RunFilter,
@@ -73,8 +72,6 @@ export { ACTIVE_STATUSES } from "../domain/run-status.ts";
 export function patchColumns(patch: RunPatch): (keyof RunPatch)[] {
   return (Object.keys(patch) as (keyof RunPatch)[]).filter((k) => patch[k] !== undefined).sort();
 }
-
-export type ApiKeyColumns = keyof ApiKeyRow;
 
 const FILTER_COLUMNS = [
   "status",

@@ -1,5 +1,5 @@
 /**
- * Claim a run (contract §5): atomically take the oldest run the worker may claim and lease it.
+ * Claim a run (docs/api.md §5): atomically take the oldest run the worker may claim and lease it.
  *
  * A claimed `pending` run becomes `running` with the server's `RUN_STARTED`, written through the
  * one event write path (`startIfNeeded` + `commitEvents`) in the same transaction as the lease.

@@ -1,5 +1,5 @@
 /**
- * A worker's heartbeat (contract §5): records that it is alive (and, optionally, a new status —
+ * A worker's heartbeat (docs/api.md §5): records that it is alive (and, optionally, a new status —
  * `inactive` for a worker that is draining — and metadata). The route answers with the worker
  * and a fresh worker token.
  */

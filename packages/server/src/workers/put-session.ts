@@ -1,5 +1,5 @@
 /**
- * Record a worker's session on a run (contract §5, `PUT …/runs/{run_id}/session`): which
+ * Record a worker's session on a run (docs/api.md §5, `PUT …/runs/{run_id}/session`): which
  * session of the worker's runtime executes the run, and how it stands. The session lives on the
  * run (`worker_session`) and is handed to whichever worker claims the run next.
  *

@@ -1,5 +1,5 @@
 /**
- * Register a worker (contract §5): idempotent per (project, implementation_kind, worker_key).
+ * Register a worker (docs/api.md §5): idempotent per (project, implementation_kind, worker_key).
  * The first registration creates the worker; a later one returns the same worker, refreshed:
  * its heartbeat, `active` again, and the display names and metadata given (those not given are
  * kept).

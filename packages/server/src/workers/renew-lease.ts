@@ -1,5 +1,5 @@
 /**
- * Renew a lease (contract §5): extends the lease of a run the worker holds. When it no longer
+ * Renew a lease (docs/api.md §5): extends the lease of a run the worker holds. When it no longer
  * holds it — the lease expired (even if nobody took the run yet), another worker took the run,
  * or the run ended — the answer is no run, and the worker is expected to drop the run.
  */

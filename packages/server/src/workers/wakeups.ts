@@ -1,5 +1,5 @@
 /**
- * Waking long-polling claims (contract §5, `wait_seconds`) when a run may have become claimable,
+ * Waking long-polling claims (docs/api.md §5, `wait_seconds`) when a run may have become claimable,
  * instead of polling the database.
  *
  * A claim first `watch`es its (project, implementation kind, worker key), then looks for a run,

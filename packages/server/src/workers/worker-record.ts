@@ -1,5 +1,5 @@
 /**
- * The wire shape of a worker (contract §5). `status` is derived when read: `active` while the
+ * The wire shape of a worker (docs/api.md §5). `status` is derived when read: `active` while the
  * worker declares itself active and its last heartbeat is recent enough, else `inactive`.
  */
 import type { Worker } from "@runline/contract";

@@ -1,5 +1,5 @@
 /**
- * RUNLINE_BOOTSTRAP_KEY on a database that already has a project (contract §12, issue 16
+ * RUNLINE_BOOTSTRAP_KEY on a database that already has a project (docs/api.md §12, issue 16
  * finding 10): never taken silently. The server logs a warning naming the prefix (never the
  * secret) and what it did. On every store, through real server starts on one database.
  */

@@ -1,5 +1,5 @@
 /**
- * The run snapshot (contract §4.4). Hand-written cases for each kind of item, then the promise
+ * The run snapshot (docs/api.md §4.4). Hand-written cases for each kind of item, then the promise
  * as a property: a client that applies the snapshot of log[0..k] and then log[k..] passes
  * `verifyEvents` and ends with the same messages and state as one that read the whole log.
  * "A client" is `@ag-ui/client`'s own pipeline (enforce → chunks → verify → apply), run through

@@ -7,7 +7,7 @@ import { after, before, describe } from "node:test";
 import { generateApiKey } from "../../src/auth/api-keys.ts";
 import { SCOPES } from "../../src/auth/auth-context.ts";
 import { loadConfig } from "../../src/config/config.ts";
-import { createServer, type RunlineServer } from "../../src/server.ts";
+import { createServer, type RunlineServer, type ServerOptions } from "../../src/server.ts";
 import {
   freshStoreLocation,
   type StoreKind,
@@ -45,6 +45,8 @@ export async function startTestServer(
   options: {
     /** Share a store location (several instances on one database); the caller disposes it. */
     location?: TestStoreLocation;
+    /** The server's logger (default: none). */
+    logger?: ServerOptions["logger"];
   } = {},
 ): Promise<TestServer> {
   const location = options.location ?? (await freshStoreLocation(kind));
@@ -59,7 +61,10 @@ export async function startTestServer(
     ...(location.databaseUrl && { DATABASE_URL: location.databaseUrl }),
     ...env,
   });
-  const server = await createServer(config, { logger: false, validateResponses: true });
+  const server = await createServer(config, {
+    logger: options.logger ?? false,
+    validateResponses: true,
+  });
   await server.app.listen({ port: 0, host: "127.0.0.1" });
   const address = server.app.server.address();
   if (!address || typeof address === "string") throw new Error("server has no port");

@@ -1,5 +1,5 @@
 /**
- * The stream as `@ag-ui/client` reads it (contract §4.4, §4.5): its own HTTP/SSE parsing
+ * The stream as `@ag-ui/client` reads it (docs/api.md §4.4, §4.5): its own HTTP/SSE parsing
  * (`HttpAgent`, `runHttpRequest` + `transformHttpEventStream` / `parseSSEStream`) reads our
  * frames, `verifyEvents` accepts every stream and every "snapshot, then the stream after its
  * `after_event_id`" sequence, and each ends with the same messages and state as the whole log.

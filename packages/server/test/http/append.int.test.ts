@@ -1,4 +1,4 @@
-/** Appending events over HTTP: every rule of contract §4.3, on every store. */
+/** Appending events over HTTP: every rule of docs/api.md §4.3, on every store. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { text } from "../helpers/fixtures.ts";

@@ -1,5 +1,5 @@
 /**
- * API keys (contract §2): created with the secret shown once, listed without it, revoked with
+ * API keys (docs/api.md §2): created with the secret shown once, listed without it, revoked with
  * immediate effect, all with scope `admin` and within the caller's project; and the secret is
  * not recoverable from what the database holds.
  */

@@ -1,5 +1,5 @@
 /**
- * User JWTs (contract §2): HS256 with a configured secret, or keys from a JWKS URL (served
+ * User JWTs (docs/api.md §2): HS256 with a configured secret, or keys from a JWKS URL (served
  * here by a local HTTP server, rotated mid-test); `exp` required, `iss`/`aud` checked, claims
  * `sub` → requested_by_user_id and `project_id` → tenant, scopes from `scope`/`scopes`.
  */

@@ -1,5 +1,5 @@
 /**
- * Rate limiting (contract §3): per credential, not per IP; 429 problem JSON `rate_limited`
+ * Rate limiting (docs/api.md §3): per credential, not per IP; 429 problem JSON `rate_limited`
  * with `Retry-After`; public routes exempt; off by default.
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * Run event-writer tokens (contract §2): exchanged with `runs:write` (or, for a child run, by
+ * Run event-writer tokens (docs/api.md §2): exchanged with `runs:write` (or, for a child run, by
  * whoever may append to its parent), they append to their one run on every path family and
  * get 403 everywhere else; a terminal run's appends get the usual 400.
  */

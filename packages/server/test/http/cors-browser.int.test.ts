@@ -1,5 +1,5 @@
 /**
- * Browser access across origins (contract §12, issue 16 finding 9), in headless Chromium: a
+ * Browser access across origins (docs/api.md §12, issue 16 finding 9), in headless Chromium: a
  * page served from another origin appends with `fetch` (a preflighted request: Authorization,
  * JSON) and follows the run's stream with a fetch-based SSE reader that sends Authorization,
  * reading `X-Request-Id`; and follows it with the browser's own `EventSource`, which cannot send

@@ -1,5 +1,5 @@
 /**
- * The HTTP edge (contract §12, issue 16 findings 5, 8, 9, 12), on every store: security headers
+ * The HTTP edge (docs/api.md §12, issue 16 findings 5, 8, 9, 12), on every store: security headers
  * on every response, CORS when configured (and none otherwise), 431 and 408 as problem JSON,
  * the body timeout closing the socket, and a 413 that a real `fetch` can read.
  */

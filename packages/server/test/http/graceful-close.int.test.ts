@@ -1,4 +1,4 @@
-/** Shutdown (contract §6): close() finishes without waiting on idle or silent connections. */
+/** Shutdown (docs/api.md §6): close() finishes without waiting on idle or silent connections. */
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { connect } from "node:net";

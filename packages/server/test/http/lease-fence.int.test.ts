@@ -1,5 +1,5 @@
 /**
- * The lease fence holds for every credential (contract §12, issue 16 finding 1), on every
+ * The lease fence holds for every credential (docs/api.md §12, issue 16 finding 1), on every
  * store: while a worker holds a run's lease only that worker (or an admin key) may mint a
  * writer token for it, and a token minted under the lease stops appending once it is lost.
  */

@@ -1,4 +1,4 @@
-/** Finishing and waiting over HTTP (contract §4.7, §4.8), on every store. */
+/** Finishing and waiting over HTTP (docs/api.md §4.7, §4.8), on every store. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createRun, describeEachStore } from "../helpers/server.ts";

@@ -1,5 +1,5 @@
 /**
- * Sizes and strictness of client input (contract §12, issue 16 findings 4, 7, 8, 11), on every
+ * Sizes and strictness of client input (docs/api.md §12, issue 16 findings 4, 7, 8, 11), on every
  * store: metadata over 64 KiB → 400 `metadata_too_large` on every route that takes it; a tool
  * result obeys the 240 KiB event limit; `__proto__` / `constructor` keys are stored and returned
  * verbatim with no prototype pollution; malformed JSON says where; integers in a query are

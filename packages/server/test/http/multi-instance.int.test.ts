@@ -1,5 +1,5 @@
 /**
- * Several Runline instances on one PostgreSQL database (contract §4.5, architecture "Scale-out"):
+ * Several Runline instances on one PostgreSQL database (docs/api.md §4.5, architecture "Scale-out"):
  * LISTEN/NOTIFY carries "run X is at event N" between them, a dropped LISTEN connection
  * reconnects and catches up, and the safety-net re-check delivers what a lost NOTIFY did not.
  *

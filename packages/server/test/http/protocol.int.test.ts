@@ -1,4 +1,4 @@
-/** HTTP conventions (contract §2, §3, §4.4, §6): errors, auth, request ids, event log paging, operations. */
+/** HTTP conventions (docs/api.md §2, §3, §4.4, §6): errors, auth, request ids, event log paging, operations. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createRun, describeEachStore } from "../helpers/server.ts";

@@ -1,4 +1,4 @@
-/** Creating, reading and listing runs, lineage and tenancy (contract §1, §4.1, §4.2, §4.6). */
+/** Creating, reading and listing runs, lineage and tenancy (docs/api.md §1, §4.1, §4.2, §4.6). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {

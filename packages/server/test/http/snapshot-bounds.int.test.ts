@@ -1,5 +1,5 @@
 /**
- * Snapshots are bounded (contract §12, issue 16 finding 3), on every store: a run whose log is
+ * Snapshots are bounded (docs/api.md §12, issue 16 finding 3), on every store: a run whose log is
  * over `RUNLINE_SNAPSHOT_MAX_BYTES` answers 400 `snapshot_too_large` (page the log instead),
  * and at most `RUNLINE_SNAPSHOT_CONCURRENCY` snapshots are folded at once. (Memory and the
  * event loop under a 100 MiB run: test/reliability/snapshot-memory.test.ts.)

@@ -1,5 +1,5 @@
 /**
- * Many followers at once (contract §4.5): fan-out from one read per commit, and resume under
+ * Many followers at once (docs/api.md §4.5): fan-out from one read per commit, and resume under
  * random disconnects — every event exactly once, in order, and always the terminal event.
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * Limits and slow readers (contract §3, §4.5): stream caps per credential (429) and per server
+ * Limits and slow readers (docs/api.md §3, §4.5): stream caps per credential (429) and per server
  * (503), the heartbeat, and a reader that stops draining its socket being dropped while
  * producers and other readers carry on.
  */

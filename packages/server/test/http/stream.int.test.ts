@@ -1,4 +1,4 @@
-/** Following a run over SSE (contract §4.5): format, resume, hand-over, end, resources. */
+/** Following a run over SSE (docs/api.md §4.5): format, resume, hand-over, end, resources. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { eventName } from "../../src/live/sse-frames.ts";

@@ -1,5 +1,5 @@
 /**
- * Claims under concurrency and long-polling claims (contract §5), on every store: many workers
+ * Claims under concurrency and long-polling claims (docs/api.md §5), on every store: many workers
  * never share a run, a waiting claim is woken by the run it can take, and a waiting claim whose
  * client goes away leaves nothing behind.
  */

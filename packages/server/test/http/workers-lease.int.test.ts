@@ -1,5 +1,5 @@
 /**
- * Leases over time (contract §5, §4.3 fencing), on every store, with the server's ledger clock
+ * Leases over time (docs/api.md §5, §4.3 fencing), on every store, with the server's ledger clock
  * under the test's control (`controlClock`): expiry hands a run to another worker, the old
  * worker is fenced off, the new one continues the log; heartbeats and worker status.
  */

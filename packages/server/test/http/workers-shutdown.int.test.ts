@@ -1,5 +1,5 @@
 /**
- * Shutdown ends long-polling claims (contract §5, §6), on every store: a server closing while
+ * Shutdown ends long-polling claims (docs/api.md §5, §6), on every store: a server closing while
  * claims wait answers them at once with no run instead of holding shutdown for `wait_seconds`.
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * Agent workers over HTTP (contract §5), on every store: registration, credentials and tenancy,
+ * Agent workers over HTTP (docs/api.md §5), on every store: registration, credentials and tenancy,
  * claims and the RUN_STARTED they write, lease renewal, sessions, write fencing, bad inputs.
  */
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-/** Input requests over HTTP (contract §7), on every store. */
+/** Input requests over HTTP (docs/api.md §7), on every store. */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";

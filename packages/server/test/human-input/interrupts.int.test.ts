@@ -1,4 +1,4 @@
-/** AG-UI 1.0 interrupts and resume (contract §7.1), on every store. */
+/** AG-UI 1.0 interrupts and resume (docs/api.md §7.5), on every store. */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";

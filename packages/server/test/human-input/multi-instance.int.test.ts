@@ -1,5 +1,5 @@
 /**
- * Input requests across instances on one PostgreSQL (contract §7): a long-poll on one instance
+ * Input requests across instances on one PostgreSQL (docs/api.md §7): a long-poll on one instance
  * wakes when the answer lands on another, carried by NOTIFY on `runline_input_requests`.
  */
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-/** Field-by-field checks of an answer (contract §7), without a server. */
+/** Field-by-field checks of an answer (docs/api.md §7), without a server. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InputFieldSchema } from "@runline/contract";

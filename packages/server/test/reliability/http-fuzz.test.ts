@@ -1,6 +1,6 @@
 /**
  * Promise: nothing a client sends causes a 5xx or a crash, every refusal is problem JSON, and
- * a refused request changes nothing (contract §3; architecture: "bad input gets a clear 4xx
+ * a refused request changes nothing (docs/api.md §3; architecture: "bad input gets a clear 4xx
  * error and changes nothing").
  *
  * Every route the app serves (read from its route tree, so new routes are covered as they

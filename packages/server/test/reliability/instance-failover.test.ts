@@ -1,5 +1,5 @@
 /**
- * Scale-out failover (issue 5, contract §4.5): two instances on one PostgreSQL; a client
+ * Scale-out failover (issue 5, docs/api.md §4.5): two instances on one PostgreSQL; a client
  * streaming from instance A, which is SIGKILLed mid-run, resumes on instance B with
  * Last-Event-ID and ends up with every event exactly once, in order.
  */

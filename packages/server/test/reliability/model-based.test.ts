@@ -5,7 +5,7 @@
  * route), append (valid and invalid events; each cursor omitted, null, right, stale, ahead or
  * zero), retry of the last accepted batch (alone or extended), wait, tool result (awaited,
  * repeated, unknown), complete (each status), cancel — and runs each against a real server over
- * HTTP and against a small model of contract §4.3/§4.7/§4.8 written here, independently of the
+ * HTTP and against a small model of docs/api.md §4.3/§4.7/§4.8 written here, independently of the
  * server's code. After every command the response (status, code, the fields that matter) and
  * the run's observable state (status, cursors, waiting fields, the log's ids, types and
  * appended events verbatim) must equal the model's.
@@ -110,7 +110,7 @@ function externalAfter(run: ModelRun, position: "id" | "seq", after: number, lim
   return out;
 }
 
-/** Contract §4.3 on the model: the outcome, and the run changed when accepted. */
+/** docs/api.md §4.3 on the model: the outcome, and the run changed when accepted. */
 function modelAppend(run: ModelRun, raw: readonly Json[], expId: Cursor, expSeq: Cursor): Outcome {
   // 1. Shape.
   const batch: Json[] = [];

@@ -1,5 +1,5 @@
 /**
- * Deleting runs and conversations on request (contract §9): status codes, tombstones on every
+ * Deleting runs and conversations on request (docs/api.md §9): status codes, tombstones on every
  * route of every path family, ids that stay taken, and rows that are really gone.
  */
 import assert from "node:assert/strict";

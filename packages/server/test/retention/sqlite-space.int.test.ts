@@ -1,5 +1,5 @@
 /**
- * Space comes back on SQLite (contract §9): under a steady create / complete / delete load the
+ * Space comes back on SQLite (docs/api.md §9): under a steady create / complete / delete load the
  * database file stops growing (freed pages are reused, and `incremental_vacuum` gives them back
  * to the file system), and a file created before auto-vacuum existed is converted once.
  */

@@ -1,5 +1,5 @@
 /**
- * The retention sweeper (contract §9): what retention deletes and keeps, bounded batches,
+ * The retention sweeper (docs/api.md §9): what retention deletes and keeps, bounded batches,
  * resuming after a restart, one sweeper at a time on PostgreSQL, tombstones that expire.
  */
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-/** API key management (contract §2): create, list, revoke — scope `admin`, caller's project only. */
+/** API key management (docs/api.md §2): create, list, revoke — scope `admin`, caller's project only. */
 
 import {
   ApiKeyParams,
@@ -18,6 +18,7 @@ export function apiKeyRoutes(app: TypedApp, ledger: LedgerContext): void {
       config: { scope: "admin" },
       schema: {
         tags: ["api keys"],
+        operationId: "createApiKey",
         summary: "Create an API key for the caller's project (the key is shown only here)",
         body: CreateApiKeyBody,
         response: { 201: CreatedApiKeySchema },
@@ -43,6 +44,7 @@ export function apiKeyRoutes(app: TypedApp, ledger: LedgerContext): void {
       config: { scope: "admin" },
       schema: {
         tags: ["api keys"],
+        operationId: "listApiKeys",
         summary: "List the project's API keys (revoked ones too; never a secret)",
         response: { 200: z.object({ data: z.array(ApiKeySchema) }) },
       },
@@ -56,6 +58,7 @@ export function apiKeyRoutes(app: TypedApp, ledger: LedgerContext): void {
       config: { scope: "admin" },
       schema: {
         tags: ["api keys"],
+        operationId: "revokeApiKey",
         summary: "Revoke an API key (effective on the next request)",
         params: ApiKeyParams,
         response: { 204: z.null().describe("Revoked") },

@@ -1,4 +1,4 @@
-/** Conversations (contract §1): explicit create and read. */
+/** Conversations (docs/api.md §1): explicit create and read. */
 import { ConversationParams, ConversationSchema, CreateConversationBody } from "@runline/contract";
 import type { LedgerContext } from "../../ledger/context.ts";
 import { createConversation, getConversation } from "../../ledger/conversations.ts";
@@ -11,7 +11,9 @@ export function conversationRoutes(app: TypedApp, ledger: LedgerContext): void {
       config: { scope: "runs:write" },
       schema: {
         tags: ["conversations"],
+        operationId: "createConversation",
         summary: "Create a conversation (200 when that id exists already)",
+        "x-problems": ["metadata_too_large"],
         body: CreateConversationBody,
         response: { 200: ConversationSchema, 201: ConversationSchema },
       },
@@ -32,6 +34,7 @@ export function conversationRoutes(app: TypedApp, ledger: LedgerContext): void {
       config: { scope: "agent-runs:read" },
       schema: {
         tags: ["conversations"],
+        operationId: "getConversation",
         summary: "Read a conversation",
         params: ConversationParams,
         response: { 200: ConversationSchema },

@@ -15,6 +15,7 @@ export function credentialRoutes(app: TypedApp): void {
       config: { scope: "agent-runs:read" },
       schema: {
         tags: ["api keys"],
+        operationId: "getCurrentCredential",
         summary: "The calling credential: its project, kind and scopes",
         response: { 200: CurrentCredentialSchema },
       },

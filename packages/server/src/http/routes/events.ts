@@ -1,4 +1,4 @@
-/** A run's event log (contract §4.3, §4.4): append, page, snapshot. */
+/** A run's event log (docs/api.md §4.3, §4.4): append, page, snapshot. */
 import {
   AppendEventsBody,
   AppendEventsResponse,
@@ -29,7 +29,17 @@ export function eventRoutes(
         config: { scope: "agent-runs:events:append" },
         schema: {
           tags: ["events"],
+          operationId: family.operationId("append", "Events"),
           summary: "Append AG-UI events (optimistic cursors, retry-safe)",
+          "x-problems": [
+            "invalid_event",
+            "terminal_event_not_allowed",
+            "event_too_large",
+            "event_cursor_conflict",
+            "run_not_appendable",
+            "run_waiting_for_tool",
+            "lease_lost",
+          ],
           params: family.params,
           body: AppendEventsBody,
           response: { 200: AppendEventsResponse },
@@ -58,6 +68,7 @@ export function eventRoutes(
         config: { scope: "agent-runs:read" },
         schema: {
           tags: ["events"],
+          operationId: family.operationId("list", "Events"),
           summary: "Page through a run's log in event-id order",
           params: family.params,
           querystring: EventListQuery,
@@ -86,7 +97,9 @@ export function eventRoutes(
         config: { scope: "agent-runs:read" },
         schema: {
           tags: ["events"],
+          operationId: family.operationId("get", "Snapshot"),
           summary: "A compact picture of the run: messages, state, open items",
+          "x-problems": ["snapshot_too_large"],
           params: family.params,
           response: { 200: RunSnapshotResponse },
         },

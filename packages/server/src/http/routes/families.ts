@@ -1,6 +1,6 @@
 /**
  * Run-scoped routes are served under three path families with identical behaviour
- * (contract §4): `/runs/{run_id}`, and the conversation-scoped `/conversations/{cid}/runs/{run_id}`
+ * (docs/api.md §4): `/runs/{run_id}`, and the conversation-scoped `/conversations/{cid}/runs/{run_id}`
  * and older `/conversations/{cid}/agent-runs/{run_id}`. `/runs/…` answers with canonical
  * summaries, the conversation families with agent run records.
  */
@@ -22,6 +22,8 @@ export interface RunFamily {
   /** The shape this family answers with for a run. */
   present: (run: RunRow) => RunSummary | AgentRunRecord;
   tag: string;
+  /** The operation's name on this family (OpenAPI `operationId`): ("get") → "getConversationRun". */
+  operationId: (verb: string, rest?: string) => string;
 }
 
 export const CANONICAL: RunFamily = {
@@ -29,6 +31,7 @@ export const CANONICAL: RunFamily = {
   params: RunParams,
   present: toRunSummary,
   tag: "runs",
+  operationId: (verb, rest = "") => `${verb}Run${rest}`,
 };
 
 export const CONVERSATION_FAMILIES: RunFamily[] = [
@@ -37,12 +40,14 @@ export const CONVERSATION_FAMILIES: RunFamily[] = [
     params: ConversationRunParams,
     present: toAgentRunRecord,
     tag: "conversation runs",
+    operationId: (verb, rest = "") => `${verb}ConversationRun${rest}`,
   },
   {
     prefix: "/conversations/:conversation_id/agent-runs/:run_id",
     params: ConversationRunParams,
     present: toAgentRunRecord,
     tag: "conversation runs (older paths)",
+    operationId: (verb, rest = "") => `${verb}ConversationAgentRun${rest}`,
   },
 ];
 

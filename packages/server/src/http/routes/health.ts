@@ -1,4 +1,4 @@
-/** Operations routes (contract §6): liveness, readiness, metrics, the OpenAPI document. */
+/** Operations routes (docs/api.md §6): liveness, readiness, metrics, the OpenAPI document. */
 import { Problems } from "../../errors.ts";
 import type { AppDeps, TypedApp } from "../app.ts";
 import type { Metrics } from "../metrics.ts";

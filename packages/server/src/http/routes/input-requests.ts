@@ -1,4 +1,4 @@
-/** Human input (contract §7, §7.1): input requests of a conversation, and its interrupts. */
+/** Human input (docs/api.md §7, §7.5): input requests of a conversation, and its interrupts. */
 
 import {
   ConversationParams,
@@ -52,7 +52,9 @@ export function inputRequestRoutes(app: TypedApp, ctx: HumanInputContext): void 
       },
       schema: {
         tags: TAGS,
+        operationId: "createInputRequest",
         summary: "Open an input request for a run's tool call (200: the open one for it exists)",
+        "x-problems": ["run_not_appendable", "metadata_too_large"],
         params: ConversationParams,
         body: CreateInputRequestBody,
         response: { 200: InputRequestSchema, 201: InputRequestSchema },
@@ -77,7 +79,9 @@ export function inputRequestRoutes(app: TypedApp, ctx: HumanInputContext): void 
       config: { scope: "agent-runs:read" },
       schema: {
         tags: TAGS,
+        operationId: "listInputRequests",
         summary: "List a conversation's input requests, newest first",
+        "x-problems": ["invalid_cursor"],
         params: ConversationParams,
         querystring: InputRequestListQuery,
         response: { 200: pageOf(InputRequestSchema) },
@@ -105,6 +109,7 @@ export function inputRequestRoutes(app: TypedApp, ctx: HumanInputContext): void 
       config: { scope: "agent-runs:read", runWriter: true },
       schema: {
         tags: TAGS,
+        operationId: "getInputRequest",
         summary: "Read an input request; with wait_seconds, wait until it is no longer open",
         params: InputRequestParams,
         querystring: GetInputRequestQuery,
@@ -135,7 +140,9 @@ export function inputRequestRoutes(app: TypedApp, ctx: HumanInputContext): void 
       config: { scope: "runs:write" },
       schema: {
         tags: TAGS,
+        operationId: "submitInputResponse",
         summary: "Answer an open input request (every field checked; 409 once not open)",
+        "x-problems": ["invalid_response", "input_request_not_open"],
         params: InputRequestParams,
         body: InputResponseBody,
         response: { 200: InputRequestSchema },
@@ -159,7 +166,9 @@ export function inputRequestRoutes(app: TypedApp, ctx: HumanInputContext): void 
       config: { scope: "runs:write" },
       schema: {
         tags: TAGS,
+        operationId: "cancelInputRequest",
         summary: "Cancel an input request (again: unchanged; submitted or expired: 409)",
+        "x-problems": ["input_request_not_open"],
         params: InputRequestParams,
         response: { 200: InputRequestSchema },
       },
@@ -181,7 +190,9 @@ export function inputRequestRoutes(app: TypedApp, ctx: HumanInputContext): void 
       config: { scope: "agent-runs:read" },
       schema: {
         tags: ["interrupts"],
+        operationId: "listInterrupts",
         summary: "List a conversation's AG-UI interrupts, newest first",
+        "x-problems": ["invalid_cursor"],
         params: ConversationParams,
         querystring: InterruptListQuery,
         response: { 200: pageOf(InterruptItemSchema) },

@@ -19,7 +19,7 @@ import { readFile, stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { ProblemError, Problems } from "../../errors.ts";
+import { Problems } from "../../errors.ts";
 import type { TypedApp } from "../app.ts";
 import { sendProblem } from "../problems.ts";
 
@@ -88,16 +88,7 @@ async function serve(root: string, request: FastifyRequest, reply: FastifyReply)
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
   const index = join(root, "index.html");
   if (!(await isFile(index))) {
-    return sendProblem(
-      reply,
-      new ProblemError(
-        503,
-        "inspector_not_built",
-        "Inspector not built",
-        "The inspector UI has not been built: run `npm run build -w @runline/inspector` " +
-          "in the Runline checkout, then reload this page.",
-      ),
-    );
+    return sendProblem(reply, Problems.inspectorNotBuilt());
   }
   const segments = segmentsOf(request.url);
   if (segments === undefined) {

@@ -1,4 +1,4 @@
-/** Deletion and retention routes (contract §9). */
+/** Deletion and retention routes (docs/api.md §9). */
 
 import {
   ConversationParams,
@@ -32,7 +32,9 @@ export function retentionRoutes(app: TypedApp, deps: RetentionRouteDeps): void {
       config: { scope: "runs:write" },
       schema: {
         tags: ["runs"],
+        operationId: "deleteRun",
         summary: "Delete an ended run and its descendants",
+        "x-problems": ["run_active"],
         description:
           "Answers 204 once the runs are gone from every read; their rows are purged right after, " +
           "in the background. From then on each deleted run answers 410 run_deleted (with " +
@@ -55,7 +57,9 @@ export function retentionRoutes(app: TypedApp, deps: RetentionRouteDeps): void {
       config: { scope: "runs:write" },
       schema: {
         tags: ["conversations"],
+        operationId: "deleteConversation",
         summary: "Delete a conversation with every run in it (and their descendants)",
+        "x-problems": ["run_active"],
         description:
           "409 run_active (with active_run_ids) while a run is active, unless cancel=true, which " +
           "cancels them first in the same transaction. The conversation itself is removed too " +
@@ -83,6 +87,7 @@ export function retentionRoutes(app: TypedApp, deps: RetentionRouteDeps): void {
       config: { scope: "admin" },
       schema: {
         tags: ["projects"],
+        operationId: "getProjectSettings",
         summary: "Read the caller's project settings (retention)",
         response: { 200: ProjectSettingsSchema },
       },
@@ -96,6 +101,7 @@ export function retentionRoutes(app: TypedApp, deps: RetentionRouteDeps): void {
       config: { scope: "admin" },
       schema: {
         tags: ["projects"],
+        operationId: "setProjectSettings",
         summary: "Set the caller's project settings (retention)",
         body: ProjectSettingsBody,
         response: { 200: ProjectSettingsSchema },

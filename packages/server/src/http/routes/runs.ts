@@ -1,4 +1,4 @@
-/** Run lifecycle routes (contract §4.1, §4.2, §4.6, §4.7, §4.8). */
+/** Run lifecycle routes (docs/api.md §4.1, §4.2, §4.6, §4.7, §4.8). */
 import {
   AgentRunRecordSchema,
   acceptedOf,
@@ -41,7 +41,15 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
       config: { scope: "runs:write" },
       schema: {
         tags: ["runs"],
+        operationId: "createRun",
         summary: "Create a run (idempotent on public_id)",
+        "x-problems": [
+          "run_deleted",
+          "interrupts_unanswered",
+          "interrupt_not_open",
+          "conflict",
+          "metadata_too_large",
+        ],
         body: CreateRunBody,
         response: { 202: Accepted(RunSummarySchema) },
       },
@@ -59,7 +67,14 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
         config: { scope: "runs:write" },
         schema: {
           tags: [family.tag],
+          operationId: family.operationId("start"),
           summary: "Start a run whose id is the path's run_id (older clients)",
+          "x-problems": [
+            "interrupts_unanswered",
+            "interrupt_not_open",
+            "conflict",
+            "metadata_too_large",
+          ],
           params: ConversationRunParams,
           body: StartRunBody,
           response: { 202: Accepted(AgentRunRecordSchema) },
@@ -83,7 +98,9 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
       config: { scope: "agent-runs:read" },
       schema: {
         tags: ["runs"],
+        operationId: "listRuns",
         summary: "List the project's runs, newest first",
+        "x-problems": ["invalid_cursor"],
         querystring: RunListQuery,
         response: { 200: page(RunSummarySchema) },
       },
@@ -112,7 +129,9 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
         config: { scope: "agent-runs:read" },
         schema: {
           tags: ["conversation runs"],
+          operationId: segment === "runs" ? "listConversationRuns" : "listConversationAgentRuns",
           summary: "List a conversation's runs, newest first",
+          "x-problems": ["invalid_cursor"],
           params: ConversationParams,
           querystring: ConversationRunListQuery,
           response: { 200: page(AgentRunRecordSchema) },
@@ -140,7 +159,12 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
         config: { scope: "agent-runs:read" },
         schema: {
           tags: ["lineage"],
+          operationId:
+            segment === "runs"
+              ? "listRunsSpawnedFromConversation"
+              : "listAgentRunsSpawnedFromConversation",
           summary: "Runs spawned from this conversation, oldest first",
+          "x-problems": ["invalid_cursor"],
           params: ConversationParams,
           querystring: ChildrenQuery,
           response: { 200: page(RunSnapshotSchema) },
@@ -175,6 +199,7 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
         config: { scope: "agent-runs:read" },
         schema: {
           tags: [family.tag],
+          operationId: family.operationId("get"),
           summary: "Read a run",
           params: family.params,
           response: { 200: RunShape },
@@ -190,7 +215,9 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
         config: { scope: "agent-runs:read" },
         schema: {
           tags: ["lineage"],
+          operationId: family.operationId("list", "Children"),
           summary: "Runs spawned by this run, oldest first",
+          "x-problems": ["invalid_cursor"],
           params: family.params,
           querystring: ChildrenQuery,
           response: { 200: page(RunShape) },
@@ -221,7 +248,9 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
         config: { scope: "runs:write" },
         schema: {
           tags: [family.tag],
+          operationId: family.operationId("complete"),
           summary: "End a run as completed, failed or cancelled",
+          "x-problems": ["run_already_terminal", "lease_lost", "conflict", "metadata_too_large"],
           params: family.params,
           body: CompleteRunBody,
           response: { 200: completedOf(RunShape) },
@@ -244,7 +273,9 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
         config: { scope: "runs:write" },
         schema: {
           tags: [family.tag],
+          operationId: family.operationId("cancel"),
           summary: "Cancel a run (and, with cascade, its active descendants)",
+          "x-problems": ["lease_lost"],
           params: family.params,
           body: CancelRunBody,
           response: { 200: cancelledOf(RunShape) },
@@ -268,7 +299,9 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
         config: { scope: "runs:write" },
         schema: {
           tags: [family.tag],
+          operationId: family.operationId("wait", "ForTool"),
           summary: "Park the run until a tool result (or approval, event, input) arrives",
+          "x-problems": ["run_already_terminal", "lease_lost", "conflict"],
           params: family.params,
           body: WaitBody,
           response: { 200: RunReplySchema },
@@ -287,20 +320,32 @@ export function runRoutes(app: TypedApp, ledger: LedgerContext): void {
   }
 
   const toolResultPaths = [
-    ...ALL_FAMILIES.map((f) => ({ path: `${f.prefix}/tool-result`, family: f })),
+    ...ALL_FAMILIES.map((f) => ({
+      path: `${f.prefix}/tool-result`,
+      family: f,
+      operationId: f.operationId("submit", "ToolResult"),
+    })),
     {
       path: "/conversations/:conversation_id/agent-stream/:run_id/tool-result",
       family: CONVERSATION_FAMILIES[0]!,
+      operationId: "submitConversationAgentStreamToolResult",
     },
   ];
-  for (const { path, family } of toolResultPaths) {
+  for (const { path, family, operationId } of toolResultPaths) {
     app.post(
       path,
       {
         config: { scope: "runs:write" },
         schema: {
           tags: [family.tag],
+          operationId: operationId,
           summary: "Submit the result of the tool call the run waits on",
+          "x-problems": [
+            "run_not_waiting",
+            "run_already_terminal",
+            "event_too_large",
+            "lease_lost",
+          ],
           params: family.params,
           body: ToolResultBody,
           response: { 200: ToolResultResponse },

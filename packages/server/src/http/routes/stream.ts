@@ -1,5 +1,5 @@
 /**
- * Follow a run live (contract §4.5): `GET {family}/stream`, Server-Sent Events.
+ * Follow a run live (docs/api.md §4.5): `GET {family}/stream`, Server-Sent Events.
  *
  * Everything that can be refused is refused before the first byte, as problem JSON: a bad
  * `Last-Event-ID` / `after_event_id` (400), too many streams (503 / 429), an unknown run (404).
@@ -29,6 +29,10 @@ const StreamQuery = z.object({
     .optional()
     .describe("A JWT, for EventSource (which cannot send headers); API keys are refused here"),
 });
+
+const SseFrames = z
+  .string()
+  .describe("`retry:`, then `id:` / `event:` / `data:` frames and `: ping` comments");
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
@@ -71,10 +75,17 @@ export function streamRoutes(app: TypedApp, ledger: LedgerContext, live: Live): 
         config: { scope: "agent-runs:read", urlToken: true },
         schema: {
           tags: ["events"],
+          operationId: family.operationId("stream", "Events"),
           summary: "Follow a run live (SSE), resuming after Last-Event-ID",
           description: DESCRIPTION,
           params: family.params,
           querystring: StreamQuery,
+          response: {
+            200: {
+              description: "The event stream (SSE frames, see the operation's description)",
+              content: { "text/event-stream": { schema: SseFrames } },
+            },
+          },
         },
       },
       async (request, reply) => {

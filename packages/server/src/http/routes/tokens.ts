@@ -1,5 +1,5 @@
 /**
- * Run event-writer tokens (contract §2): exchanged for a credential that may manage the run
+ * Run event-writer tokens (docs/api.md §2): exchanged for a credential that may manage the run
  * (`runs:write`), or, for a child run, for one that may append to its parent (the parent's
  * own writer token included). Answers carry `Cache-Control: no-store`.
  */
@@ -19,7 +19,9 @@ export function tokenRoutes(app: TypedApp, issuer: RunEventTokenIssuer): void {
       config: { scope: "runs:write" },
       schema: {
         tags: ["tokens"],
+        operationId: "createRunEventWriterToken",
         summary: "A short-lived token that can append events to this run and nothing else",
+        "x-problems": ["lease_lost"],
         params: RunParams,
         response: { 200: RunEventTokenSchema },
       },
@@ -36,7 +38,9 @@ export function tokenRoutes(app: TypedApp, issuer: RunEventTokenIssuer): void {
       config: { scope: "agent-runs:events:append" },
       schema: {
         tags: ["tokens"],
+        operationId: "createChildRunEventWriterToken",
         summary: "A writer token for a child run, for whoever may append to its parent",
+        "x-problems": ["lease_lost"],
         params: ChildRunParams,
         response: { 200: RunEventTokenSchema },
       },

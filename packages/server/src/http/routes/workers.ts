@@ -1,5 +1,5 @@
 /**
- * Agent worker routes (contract §5): register, read, heartbeat, claim (long-poll), lease renewal
+ * Agent worker routes (docs/api.md §5): register, read, heartbeat, claim (long-poll), lease renewal
  * and session. Every route needs the `workers` scope; the `{worker_id}` routes accept that
  * worker's own token or a `workers`-scoped credential of its project (`workers/access.ts`).
  *
@@ -62,7 +62,9 @@ export function workerRoutes(app: TypedApp, ctx: WorkersContext): void {
       config: { scope: "workers" },
       schema: {
         tags: ["workers"],
+        operationId: "registerWorker",
         summary: "Register a worker (idempotent per implementation_kind and worker_key)",
+        "x-problems": ["metadata_too_large"],
         params: ProjectReferenceParams,
         body: RegisterWorkerBody,
         response: { 200: WorkerWithTokenSchema, 201: WorkerWithTokenSchema },
@@ -81,6 +83,7 @@ export function workerRoutes(app: TypedApp, ctx: WorkersContext): void {
       config: { scope: "workers" },
       schema: {
         tags: ["workers"],
+        operationId: "getWorker",
         summary: "Read a worker (status is derived from its heartbeats)",
         params: WorkerParams,
         response: { 200: z.object({ worker: WorkerSchema }) },
@@ -99,7 +102,9 @@ export function workerRoutes(app: TypedApp, ctx: WorkersContext): void {
       config: { scope: "workers" },
       schema: {
         tags: ["workers"],
+        operationId: "sendWorkerHeartbeat",
         summary: "Report the worker alive; returns a fresh worker token",
+        "x-problems": ["metadata_too_large"],
         params: WorkerParams,
         body: HeartbeatBody,
         response: { 200: WorkerWithTokenSchema },
@@ -121,6 +126,7 @@ export function workerRoutes(app: TypedApp, ctx: WorkersContext): void {
       config: { scope: "workers" },
       schema: {
         tags: ["workers"],
+        operationId: "claimRun",
         summary: "Take and lease the oldest claimable run (optionally long-polling)",
         params: WorkerParams,
         body: ClaimBody,
@@ -161,6 +167,7 @@ export function workerRoutes(app: TypedApp, ctx: WorkersContext): void {
       config: { scope: "workers" },
       schema: {
         tags: ["workers"],
+        operationId: "renewRunLease",
         summary: "Renew the lease on a claimed run ({run: null} once it is no longer held)",
         params: WorkerRunParams,
         body: LeaseBody,
@@ -184,7 +191,9 @@ export function workerRoutes(app: TypedApp, ctx: WorkersContext): void {
       config: { scope: "workers" },
       schema: {
         tags: ["workers"],
+        operationId: "putWorkerSession",
         summary: "Record the worker's session on a run it holds",
+        "x-problems": ["lease_lost", "metadata_too_large"],
         params: WorkerRunParams,
         body: WorkerSessionBody,
         response: { 200: z.object({ session: WorkerSessionSchema }) },

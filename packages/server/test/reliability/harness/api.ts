@@ -85,7 +85,7 @@ export function brief(response: ApiResponse): string {
 
 /**
  * Whether a 503 is the contract's: problem JSON with code `unavailable` and a `Retry-After`
- * header (contract §3).
+ * header (docs/api.md §3).
  */
 export function isContractUnavailable(response: ApiResponse): boolean {
   return (

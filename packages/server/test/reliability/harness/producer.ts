@@ -1,5 +1,5 @@
 /**
- * A producer as the contract expects one to behave (§4.3), keeping a ledger of everything the
+ * A producer as docs/api.md §4.3 expects one to behave, keeping a ledger of everything the
  * server acknowledged so a test can later prove none of it was lost, duplicated or reordered.
  *
  * Each producer works through its own runs: create (idempotent `public_id`), append batches
