@@ -299,7 +299,7 @@ describeEachStore("following a conversation over SSE (contract §8)", (server) =
     assert.deepEqual(after.ids, range(6, 10));
   });
 
-  test("refusals come before the stream, as problem JSON: unknown or foreign conversation 404, bad Last-Event-ID or ?after= 400", async () => {
+  test("refusals come before the stream, as problem JSON: unknown, deleted or foreign conversation 404, bad Last-Event-ID or ?after= 400", async () => {
     const missing = await server().request("GET", streamPath(randomUUID()));
     assert.equal(missing.status, 404);
     const cid = await newConversation(server());
@@ -319,5 +319,8 @@ describeEachStore("following a conversation over SSE (contract §8)", (server) =
     }
     const notUuid = await server().request("GET", streamPath("not-a-uuid"));
     assert.equal(notUuid.status, 400);
+    const deleted = await server().request("DELETE", `/conversations/${cid}`);
+    assert.equal(deleted.status, 204, deleted.text);
+    assert.equal((await server().request("GET", streamPath(cid))).status, 404);
   });
 });
