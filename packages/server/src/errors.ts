@@ -111,6 +111,19 @@ export const Problems = {
     ),
   interruptNotOpen: problem("interrupt_not_open"),
 
+  conversationBusy: (activeRunIds: string[]) =>
+    new ProblemError(
+      "conversation_busy",
+      `The conversation has active root runs (multitask_strategy reject): ${activeRunIds.join(", ")}`,
+      { active_run_ids: activeRunIds },
+    ),
+  runQueued: (runId: string, behind: string) =>
+    new ProblemError(
+      "run_queued",
+      `Run ${runId} is queued behind run ${behind} (multitask_strategy enqueue) and takes no events until it is released`,
+      { queued_behind: behind },
+    ),
+
   runActive: (detail: string, activeRunIds: string[]) =>
     new ProblemError("run_active", detail, { active_run_ids: activeRunIds }),
 

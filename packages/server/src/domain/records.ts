@@ -46,6 +46,7 @@ export function toAgentRunRecord(run: RunRow): AgentRunRecord {
     implementation_kind: run.implementation_kind,
     worker_key: run.worker_key,
     metadata: run.metadata,
+    queued_behind: run.queued_behind,
   };
 }
 
@@ -62,6 +63,7 @@ export function toRunSummary(run: RunRow): RunSummary {
     started_at: run.started_at,
     completed_at: run.finished_at,
     metadata: run.metadata,
+    queued_behind: run.queued_behind,
   };
 }
 

@@ -59,6 +59,12 @@ export interface RunRow {
   lease_owner: string | null;
   lease_expires_at: string | null;
   worker_session: JsonObject | null;
+  /**
+   * multitask_strategy `enqueue` (docs/api.md §8): the earlier root run of the conversation this
+   * one waits behind; null for every other run and once released. A queued run is not claimable
+   * and takes no appends.
+   */
+  queued_behind: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;

@@ -12,6 +12,7 @@ import type { OwnerRecord } from "../domain/agui/sequence.ts";
 import type { AguiEvent } from "../domain/agui/types.ts";
 import type { JsonObject, RunRow, RunStatus } from "../domain/run.ts";
 import type { ChangeJournal, RecordedChange } from "./changes.ts";
+import type { ConversationFramesReads, ConversationFramesTx } from "./conversation-frames.ts";
 import type { HumanInputReads, HumanInputTx } from "./human-input.ts";
 import type { RetentionReads, RetentionTx } from "./retention.ts";
 
@@ -38,6 +39,7 @@ export type RunPatch = Partial<
     | "worker_session"
     | "started_at"
     | "finished_at"
+    | "queued_behind"
   >
 >;
 
@@ -222,6 +224,22 @@ export interface RunStoreTx {
   updateWorker(projectId: string, id: string, patch: WorkerPatch): Promise<WorkerRow | undefined>;
   /** Input requests and interrupts (contract §7), in this transaction. */
   readonly humanInput: HumanInputTx;
+  /** Conversation streams (contract §8): frame numbering and frames, in this transaction. */
+  readonly conversationFrames: ConversationFramesTx;
+  /**
+   * Serialises the transactions that decide a conversation's multitask strategy or queue
+   * (contract §8) until this one ends: PostgreSQL takes an advisory lock on the conversation;
+   * SQLite has one writer. Take it before locking any run, so lock order stays
+   * conversation → runs → stream counter.
+   */
+  lockConversation(projectId: string, conversationId: string): Promise<void>;
+  /** The active root runs of a conversation, oldest first (multitask strategies, §8). */
+  activeRootRuns(projectId: string, conversationId: string): Promise<RunRow[]>;
+  /**
+   * The oldest root run of the conversation still queued (`queued_behind` set) with no active
+   * root run created before it, locked; undefined when none (the queue's release, §8).
+   */
+  releasableQueuedRun(projectId: string, conversationId: string): Promise<RunRow | undefined>;
 }
 
 /** A store's own transaction operations, before the journal adds `record` (`changes.ts`). */
@@ -286,4 +304,6 @@ export interface RunStore {
   nextLeaseExpiry(query: ClaimQuery): Promise<string | undefined>;
   /** Input requests and interrupts (contract §7), committed data. */
   readonly humanInput: HumanInputReads;
+  /** Conversation streams (contract §8), committed data. */
+  readonly conversationFrames: ConversationFramesReads;
 }

@@ -63,6 +63,8 @@ test("every problem the server builds carries a catalogue code with the catalogu
     inputRequestNotOpen: () => Problems.inputRequestNotOpen("submitted"),
     interruptsUnanswered: () => Problems.interruptsUnanswered(["i1"]),
     interruptNotOpen: () => Problems.interruptNotOpen("d"),
+    conversationBusy: () => Problems.conversationBusy(["r1"]),
+    runQueued: () => Problems.runQueued("r2", "r1"),
     runActive: () => Problems.runActive("d", ["r1"]),
     runDeleted: () => Problems.runDeleted("r1", new Date(0).toISOString()),
     payloadTooLarge: () => Problems.payloadTooLarge("d"),

@@ -22,7 +22,13 @@ async function statementsDuring(body: () => Promise<void>): Promise<string[]> {
   const counting = function (this: pg.Client, ...args: unknown[]) {
     const first = args[0];
     const text = typeof first === "string" ? first : (first as { text?: string }).text;
-    if (!text?.includes("pg_notify")) sent.push(text ?? "");
+    // Not the append's: the feed's NOTIFY, and the input-request expiry sweeper's timer (which
+    // fell inside a slow append now and then on a loaded machine).
+    if (
+      !text?.includes("pg_notify") &&
+      !text?.includes("FROM input_requests WHERE status = 'open'")
+    )
+      sent.push(text ?? "");
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   };
   pg.Client.prototype.query = counting as typeof original;
@@ -55,11 +61,12 @@ describe("round trips of an append [postgres]", { skip: postgres.skip }, () => {
       assert.equal(response.status, 200);
     });
     // pending → running is a status change, recorded for the change journal's writers inside
-    // a transaction (store/changes.ts): the read, then BEGIN … COMMIT around the write.
+    // a transaction (store/changes.ts): the read, then BEGIN … COMMIT around the write — which
+    // includes the conversation-stream frames (one statement, contract §8).
     assert.equal(first[0]?.includes("BEGIN"), false, first.join("\n---\n"));
     assert.equal(first[1], "BEGIN", first.join("\n---\n"));
     assert.equal(first.at(-1), "COMMIT", first.join("\n---\n"));
-    assert.ok(first.length <= 8, first.join("\n---\n"));
+    assert.ok(first.length <= 9, first.join("\n---\n"));
     await server.server.authenticator.settled();
 
     const one = await statementsDuring(async () => {
