@@ -26,7 +26,7 @@ export interface TimelineMark {
   kind: MarkKind;
   label: string;
   from: Instant;
-  /** Unset while open; a mark without an end that is closed is a point (interrupts). */
+  /** Unset while open (and for interrupts, which are moments). */
   to?: Instant;
   open: boolean;
 }
@@ -303,8 +303,15 @@ export class ConversationTimeline {
     };
     return run.marks.map((mark) => {
       const from = resolve(mark.from);
-      const point = mark.to === undefined && !mark.open;
-      const to = mark.to ? resolve(mark.to) : mark.open ? (run.endedAt ?? now) : from;
+      // Interrupts are moments (a diamond), open or not; the rest span until they close.
+      const point = mark.kind === "interrupt";
+      const to = point
+        ? from
+        : mark.to
+          ? resolve(mark.to)
+          : mark.open
+            ? (run.endedAt ?? now)
+            : from;
       return {
         key: mark.key,
         kind: mark.kind,
