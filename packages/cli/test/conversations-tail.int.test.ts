@@ -74,7 +74,7 @@ describeEachStore("runline conversations tail", (server) => {
       parentLine,
     );
     const created = lines.find((l) => l.includes("run.created") && l.includes(short(second)));
-    assert.match(created ?? "", /run\.created\s+running child of run_…/u);
+    assert.match(created ?? "", /run\.created\s+(pending|running) child of run_…/u);
     const ids = lines.map((l) => Number(l.trim().split(/\s+/)[0]));
     assert.ok(
       ids.every((id, i) => i === 0 || id > ids[i - 1]!),

@@ -215,3 +215,43 @@ test("replayed events are placed by their position in the run's log between its 
     ],
   );
 });
+
+test("a run still active at load places its replayed events against the time of its latest event then, not the load; frames after its replay caught up are live", () => {
+  const timeline = new ConversationTimeline(T0);
+  const record = {
+    run_id: "r",
+    parent_run_id: null,
+    status: "waiting_for_tool",
+    waiting_reason: "tool",
+    created_at: iso(0),
+    started_at: iso(0),
+    finished_at: null,
+    latest_event_id: 4,
+    agent_id: "a",
+  } as unknown as AgentRunRecord;
+  const loadedAt = T0 + 60_000;
+  timeline.seed([record], loadedAt, new Map([["r", T0 + 400]]));
+  const running = summary("r", { status: "running", started_at: iso(0) });
+  timeline.apply(run("run.created", running), loadedAt);
+  timeline.apply(
+    event("r", 2, { type: "TOOL_CALL_START", toolCallId: "a", toolCallName: "x" }),
+    loadedAt,
+  );
+  timeline.apply(event("r", 3, { type: "TOOL_CALL_END", toolCallId: "a" }), loadedAt);
+  timeline.apply(event("r", 4, { type: "CUSTOM", name: "n", value: 1 }), loadedAt);
+  // Replayed: the listing said the run was waiting at load, so this is where it caught up.
+  timeline.apply(
+    run("run.status", { ...running, status: "waiting", waiting_reason: "tool" }),
+    loadedAt,
+  );
+  // Live from here: the wait ends when this status frame arrives.
+  timeline.apply(run("run.status", running), loadedAt + 50);
+  const [row] = timeline.rows(loadedAt + 100);
+  assert.deepEqual(
+    row?.marks.map((m) => [m.kind, m.from - T0, m.to - T0]),
+    [
+      ["tool", 200, 300],
+      ["wait", 400, 60_050],
+    ],
+  );
+});

@@ -15,6 +15,8 @@ type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 
 /** Runs listed before following (10 pages of 100): enough for any conversation a person reads. */
 const MAX_LISTED_PAGES = 10;
+/** Active runs whose latest event time is read at load (the rest are placed approximately). */
+const MAX_TIMED_RUNS = 50;
 
 export class ConversationFollower {
   readonly timeline = new ConversationTimeline(Date.now());
@@ -60,7 +62,7 @@ export class ConversationFollower {
         cursor = listed.page_info.next ?? undefined;
         if (!cursor) break;
       }
-      this.timeline.seed(records, Date.now());
+      this.timeline.seed(records, Date.now(), await this.latestEventTimes(records));
       this.set({ status: "live" });
       const frames = this.client.conversation(this.conversationId).follow({
         signal,
@@ -75,6 +77,32 @@ export class ConversationFollower {
       if (signal.aborted) return;
       this.set({ status: "error", error: this.describe(error) });
     }
+  }
+
+  /**
+   * When each run still active at load stored its latest event: the end against which its
+   * replayed events are placed (one small read per active run; the stream carries no times).
+   */
+  private async latestEventTimes(records: readonly AgentRunRecord[]): Promise<Map<string, number>> {
+    const times = new Map<string, number>();
+    const active = records.filter((r) => r.finished_at === null && r.latest_event_id > 0);
+    await Promise.all(
+      active.slice(0, MAX_TIMED_RUNS).map(async (record) => {
+        try {
+          const page = await this.client.listEvents(
+            this.conversationId,
+            record.run_id,
+            { after_event_id: record.latest_event_id - 1, limit: 1 },
+            { signal: this.controller.signal },
+          );
+          const at = Date.parse(page.data[0]?.created_at ?? "");
+          if (!Number.isNaN(at)) times.set(record.run_id, at);
+        } catch {
+          // placed against the load time instead
+        }
+      }),
+    );
+    return times;
   }
 
   /** A run created since the listing: its agent id is on its record only. */

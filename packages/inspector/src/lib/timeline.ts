@@ -9,8 +9,11 @@
  * - a frame that arrives live (a run's event beyond what its log held when the page loaded,
  *   or a status change of a run created since) happened when it arrived;
  * - a replayed event (at or below the run's `latest_event_id` at load) is placed by its
- *   position in the run's log, between the run's start and its end (or the page's load);
+ *   position in the run's log, between the run's start and its end (for a run still active:
+ *   the time of its latest event at load, which the follower reads once per such run);
  * - a replayed status change without a time of its own is placed at the run's latest event.
+ *   A run's status frames are replayed until its events have reached the log's end at load
+ *   and its status is the one the listing gave; the frames after that are live.
  * So history is approximate between the exact points, and live marks are exact to the
  * browser's clock.
  */
@@ -76,6 +79,10 @@ export class ConversationTimeline {
   readonly runs = new Map<string, TimelineRun>();
   /** Each run's `latest_event_id` when the page loaded: events up to it are history. */
   private readonly history = new Map<string, number>();
+  /** When the latest of those events was stored, for runs still active at load. */
+  private readonly historyEndedAt = new Map<string, number>();
+  /** Each listed run's status at load, until its replayed frames have caught up with it. */
+  private readonly replaying = new Map<string, string>();
   private loadedAt: number;
   /** The last conversation frame id applied. */
   lastFrameId = 0;
@@ -84,15 +91,25 @@ export class ConversationTimeline {
     this.loadedAt = loadedAt;
   }
 
-  /** Seeds the runs from the conversation's listing (before following its stream). */
-  seed(records: readonly AgentRunRecord[], loadedAt: number): void {
+  /**
+   * Seeds the runs from the conversation's listing (before following its stream), with the
+   * time of each active run's latest event when known (ms, by run id).
+   */
+  seed(
+    records: readonly AgentRunRecord[],
+    loadedAt: number,
+    latestEventAt: ReadonlyMap<string, number> = new Map(),
+  ): void {
     this.loadedAt = loadedAt;
+    for (const [runId, at] of latestEventAt) this.historyEndedAt.set(runId, at);
     for (const record of records) {
+      const status = record.status === "waiting_for_tool" ? "waiting" : record.status;
       this.history.set(record.run_id, record.latest_event_id);
+      this.replaying.set(record.run_id, status);
       this.upsert({
         run_id: record.run_id,
         parent_run_id: record.parent_run_id,
-        status: record.status === "waiting_for_tool" ? "waiting" : record.status,
+        status,
         waiting_reason: record.waiting_reason,
         queued_behind: (record as { queued_behind?: string | null }).queued_behind ?? null,
         created_at: record.created_at,
@@ -247,9 +264,16 @@ export class ConversationTimeline {
 
   /** When a lifecycle frame without a time of its own happened (see the header comment). */
   private lifecycleInstant(run: TimelineRun, receivedAt: number): Instant {
-    const replayed = this.history.has(run.runId) && run.lastEventId <= this.historyOf(run);
-    if (!replayed) return { at: receivedAt };
-    return run.lastEventId > 0 ? { eventId: run.lastEventId } : { at: run.createdAt };
+    const statusAtLoad = this.replaying.get(run.runId);
+    if (statusAtLoad === undefined) return { at: receivedAt };
+    // This frame is still history; once the run's replay has reached where the listing left
+    // it (its log's end and its status then), the next ones are live.
+    if (run.lastEventId >= this.historyOf(run) && run.status === statusAtLoad) {
+      this.replaying.delete(run.runId);
+    }
+    return run.lastEventId > 0
+      ? { eventId: run.lastEventId }
+      : { at: run.startedAt ?? run.createdAt };
   }
 
   private historyOf(run: TimelineRun): number {
@@ -295,9 +319,11 @@ export class ConversationTimeline {
   private place(run: TimelineRun, now: number): PlacedMark[] {
     const resolve = (instant: Instant): number => {
       if ("at" in instant) return instant.at;
-      // Replayed: its position in the log between the run's start and its end (or the load).
+      // Replayed: its position in the log between the run's start and its end (for a run
+      // active at load, its latest event then; the load itself when that is unknown).
       const start = run.startedAt ?? run.createdAt;
-      const end = Math.max(start, Math.min(run.endedAt ?? this.loadedAt, this.loadedAt));
+      const last = run.endedAt ?? this.historyEndedAt.get(run.runId) ?? this.loadedAt;
+      const end = Math.max(start, Math.min(last, this.loadedAt));
       const of = Math.max(1, this.historyOf(run));
       return start + (Math.min(instant.eventId, of) / of) * (end - start);
     };
