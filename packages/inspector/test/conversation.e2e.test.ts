@@ -101,7 +101,6 @@ describe("the conversation timeline in the inspector (headless Chromium)", {
     const waitingColour = await bar(child.run_id).evaluate(
       (el) => getComputedStyle(el).backgroundColor,
     );
-    await screenshot(page, "conversation", "inspector-conversation");
 
     // A run created while the page is open appears, with no reload.
     await page.evaluate(() => {
@@ -129,6 +128,7 @@ describe("the conversation timeline in the inspector (headless Chromium)", {
     );
     assert.notEqual(completedColour, waitingColour);
     assert.equal(await row(child.run_id).locator('[data-mark-kind="wait"].open').count(), 0);
+    await screenshot(page, "conversation", "inspector-conversation");
 
     // One connection for the whole conversation, none per run.
     const streams = requests.filter((url) => new URL(url).pathname.endsWith("/stream"));
