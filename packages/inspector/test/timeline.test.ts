@@ -244,8 +244,11 @@ test("a run still active at load places its replayed events against the time of 
     run("run.status", { ...running, status: "waiting", waiting_reason: "tool" }),
     loadedAt,
   );
-  // Live from here: the wait ends when this status frame arrives.
+  // Live from here: the wait ends when this status frame arrives; the run's end later does not
+  // move what was replayed.
   timeline.apply(run("run.status", running), loadedAt + 50);
+  const ended = { ...running, status: "completed", completed_at: iso(90_000) } as RunSummary;
+  timeline.apply(run("run.status", ended), loadedAt + 30_000);
   const [row] = timeline.rows(loadedAt + 100);
   assert.deepEqual(
     row?.marks.map((m) => [m.kind, m.from - T0, m.to - T0]),

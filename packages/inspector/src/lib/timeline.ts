@@ -322,7 +322,7 @@ export class ConversationTimeline {
       // Replayed: its position in the log between the run's start and its end (for a run
       // active at load, its latest event then; the load itself when that is unknown).
       const start = run.startedAt ?? run.createdAt;
-      const last = run.endedAt ?? this.historyEndedAt.get(run.runId) ?? this.loadedAt;
+      const last = this.historyEndedAt.get(run.runId) ?? run.endedAt ?? this.loadedAt;
       const end = Math.max(start, Math.min(last, this.loadedAt));
       const of = Math.max(1, this.historyOf(run));
       return start + (Math.min(instant.eventId, of) / of) * (end - start);
