@@ -213,6 +213,10 @@ const MISPLACED_CREATE_FIELDS: Readonly<Record<string, string>> = {
   root_run_id: "is set by the server from parent_run_id: send parent_run_id",
 };
 
+/** Contract §8: a new root run against the conversation's other active root runs. */
+export const MultitaskStrategy = z.enum(["allow", "reject", "enqueue", "interrupt"]);
+export type MultitaskStrategy = z.infer<typeof MultitaskStrategy>;
+
 /** The fields of `POST /runs`; unknown ones pass (see MISPLACED_CREATE_FIELDS). */
 const CreateRunFields = z.looseObject({
   kind: z.literal("agent"),
@@ -234,6 +238,8 @@ const CreateRunFields = z.looseObject({
   }),
   public_id: opt(RunId),
   parent_run_id: opt(RunId),
+  /** Contract §8: what to do about the conversation's other active root runs (default allow). */
+  multitask_strategy: opt(MultitaskStrategy),
   trigger: opt(
     z.object({
       conversation_id: opt(Uuid),
@@ -351,6 +357,8 @@ export const AgentRunRecordSchema = z.object({
   implementation_kind: Nullable,
   worker_key: Nullable,
   metadata: JsonObject.nullable(),
+  /** multitask_strategy enqueue (§8): the earlier root run this one waits behind, else null. */
+  queued_behind: Nullable,
 });
 
 export const RunSummarySchema = z.object({
@@ -365,6 +373,8 @@ export const RunSummarySchema = z.object({
   started_at: Nullable,
   completed_at: Nullable,
   metadata: JsonObject.nullable(),
+  /** multitask_strategy enqueue (§8): the earlier root run this one waits behind, else null. */
+  queued_behind: Nullable,
 });
 
 export const PageInfoSchema = z.object({

@@ -131,6 +131,23 @@ export const Problems = {
     ),
   interruptNotOpen: problem(409, "interrupt_not_open", "Interrupt not open"),
 
+  conversationBusy: (activeRunIds: string[]) =>
+    new ProblemError(
+      409,
+      "conversation_busy",
+      "Conversation busy",
+      `The conversation has active root runs (multitask_strategy reject): ${activeRunIds.join(", ")}`,
+      { active_run_ids: activeRunIds },
+    ),
+  runQueued: (runId: string, behind: string) =>
+    new ProblemError(
+      409,
+      "run_queued",
+      "Run queued",
+      `Run ${runId} is queued behind run ${behind} (multitask_strategy enqueue) and takes no events until it is released`,
+      { queued_behind: behind },
+    ),
+
   runActive: (detail: string, activeRunIds: string[]) =>
     new ProblemError(409, "run_active", "Run active", detail, { active_run_ids: activeRunIds }),
 

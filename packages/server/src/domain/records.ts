@@ -41,6 +41,7 @@ export function toAgentRunRecord(run: RunRow) {
     implementation_kind: run.implementation_kind,
     worker_key: run.worker_key,
     metadata: run.metadata,
+    queued_behind: run.queued_behind,
   };
 }
 
@@ -58,6 +59,7 @@ export interface RunSummary {
   started_at: string | null;
   completed_at: string | null;
   metadata: Record<string, unknown> | null;
+  queued_behind: string | null;
 }
 
 export function toRunSummary(run: RunRow): RunSummary {
@@ -73,6 +75,7 @@ export function toRunSummary(run: RunRow): RunSummary {
     started_at: run.started_at,
     completed_at: run.finished_at,
     metadata: run.metadata,
+    queued_behind: run.queued_behind,
   };
 }
 

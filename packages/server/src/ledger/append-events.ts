@@ -120,6 +120,7 @@ function isObject(value: unknown): value is AguiEvent {
 function checkRunState(auth: AuthContext, run: RunRow, now: string): void {
   assertMayWrite(auth, run, now);
   if (isTerminal(run.status)) throw Problems.runNotAppendable();
+  if (run.queued_behind !== null) throw Problems.runQueued(run.run_id, run.queued_behind);
   if (run.status === "waiting_for_tool") throw Problems.runWaitingForTool();
 }
 

@@ -2,6 +2,7 @@
 import type { AuthContext } from "../auth/auth-context.ts";
 import { newUuid } from "../domain/ids.ts";
 import { Problems } from "../errors.ts";
+import type { ConversationStreamRow } from "../store/conversation-frames.ts";
 import type { ConversationRow } from "../store/types.ts";
 import type { LedgerContext } from "./context.ts";
 
@@ -28,4 +29,24 @@ export async function getConversation(
   const conversation = await ctx.store.getConversation(auth.projectId, id);
   if (!conversation) throw Problems.notFound(`Conversation ${id} not found`);
   return conversation;
+}
+
+/**
+ * A conversation's stream (contract §8): its frame counter's row, for the caller's project;
+ * 404 when the conversation does not exist there. Every conversation has one from its creation
+ * (migration 007 gave one to those that existed before); should it be missing all the same, it
+ * is created here rather than refusing to follow.
+ */
+export async function getConversationStream(
+  ctx: LedgerContext,
+  auth: AuthContext,
+  id: string,
+): Promise<ConversationStreamRow> {
+  const stream = await ctx.store.conversationFrames.stream(auth.projectId, id);
+  if (stream) return stream;
+  await getConversation(ctx, auth, id);
+  await ctx.store.transaction((tx) => tx.conversationFrames.ensureStream(auth.projectId, id));
+  const created = await ctx.store.conversationFrames.stream(auth.projectId, id);
+  if (!created) throw Problems.notFound(`Conversation ${id} not found`);
+  return created;
 }

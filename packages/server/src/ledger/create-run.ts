@@ -4,16 +4,23 @@
  * existing run unchanged, with `duplicate: true`.
  */
 
-import type { CreateRunRequest, ResumeEntryInput, StartRunRequest } from "@runline/contract";
+import type {
+  CreateRunRequest,
+  MultitaskStrategy,
+  ResumeEntryInput,
+  StartRunRequest,
+} from "@runline/contract";
 import type { AuthContext } from "../auth/auth-context.ts";
 import { initialSequenceState } from "../domain/agui/sequence.ts";
 import { newRunId, newUuid } from "../domain/ids.ts";
+import { isTerminal } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
 import { answerInterrupts } from "../human-input/interrupts.ts";
 import type { NewRun, RunRow, RunStoreTx } from "../store/types.ts";
 import { lockRun } from "./access.ts";
 import { commitEvents, startIfNeeded } from "./commit-events.ts";
 import type { LedgerContext } from "./context.ts";
+import { cancelTree } from "./finish-run.ts";
 
 export interface CreateRunResult {
   run: RunRow;
@@ -31,6 +38,7 @@ export async function createRun(
     conversationId: input.owner.id,
     parentRunId: input.parent_run_id,
     start: request.initial_status === "running",
+    strategy: input.multitask_strategy ?? "allow",
     fields: {
       agent_id: request.agent_id,
       mode: request.mode ?? null,
@@ -67,6 +75,7 @@ export async function startRun(
     conversationId,
     parentRunId: undefined,
     start: false,
+    strategy: "allow",
     fields: {
       agent_id: input.agent_id ?? "default",
       mode: null,
@@ -108,8 +117,10 @@ interface NewRunSpec {
   runId: string;
   conversationId: string;
   parentRunId: string | undefined;
-  /** `initial_status: "running"`: write RUN_STARTED now. */
+  /** `initial_status: "running"`: write RUN_STARTED now (not when the run is queued). */
   start: boolean;
+  /** Contract §8: what to do about the conversation's other active root runs (root runs only). */
+  strategy: MultitaskStrategy;
   fields: RunFields;
   trigger: { messageId?: string | undefined; toolCallId?: string | undefined };
   /** Answers to the conversation's open interrupts (contract §7.1; root runs only). */
@@ -121,7 +132,10 @@ async function insertRun(
   auth: AuthContext,
   spec: NewRunSpec,
 ): Promise<CreateRunResult> {
+  let interrupted: RunRow[] = [];
   const result = await ctx.store.transaction(async (tx) => {
+    interrupted = [];
+    // A duplicate returns the existing run without applying the strategy again (§8).
     const existing = await tx.getRunForUpdate(auth.projectId, spec.runId);
     if (existing) return { run: existing, duplicate: true };
     // A deleted run's id stays taken while its tombstone lasts (contract §9).
@@ -131,6 +145,12 @@ async function insertRun(
     const parent = spec.parentRunId
       ? await lockRun(tx, auth, { runId: spec.parentRunId })
       : undefined;
+    let queuedBehind: string | null = null;
+    if (!parent && spec.strategy !== "allow") {
+      const applied = await applyStrategy(tx, auth.projectId, spec, now);
+      queuedBehind = applied.queuedBehind;
+      interrupted = applied.interrupted;
+    }
     await tx.ensureConversation({
       project_id: auth.projectId,
       id: spec.conversationId,
@@ -163,6 +183,7 @@ async function insertRun(
       lease_owner: null,
       lease_expires_at: null,
       worker_session: null,
+      queued_behind: queuedBehind,
       created_at: now,
       started_at: null,
       finished_at: null,
@@ -179,11 +200,50 @@ async function insertRun(
     if (!parent) {
       await answerInterrupts(tx, auth.projectId, spec.conversationId, spec.runId, spec.resume, now);
     }
-    const run = spec.start ? await start(tx, inserted, now) : inserted;
+    const run = spec.start && queuedBehind === null ? await start(tx, inserted, now) : inserted;
     return { run, duplicate: false };
   });
-  if (!result.duplicate) ctx.committed(result.run);
+  if (!result.duplicate) {
+    for (const run of interrupted) ctx.committed(run);
+    ctx.committed(result.run);
+  }
   return result;
+}
+
+/**
+ * multitask_strategy (contract §8) against the conversation's other active root runs, under the
+ * conversation's lock (so that concurrent creates and run ends decide one after the other):
+ * reject → 409 `conversation_busy`; enqueue → the new run waits behind the newest of them;
+ * interrupt → each is cancelled with its descendants, in this transaction.
+ */
+async function applyStrategy(
+  tx: RunStoreTx,
+  projectId: string,
+  spec: NewRunSpec,
+  now: string,
+): Promise<{ queuedBehind: string | null; interrupted: RunRow[] }> {
+  await tx.lockConversation(projectId, spec.conversationId);
+  const active = await tx.activeRootRuns(projectId, spec.conversationId);
+  const newest = active[active.length - 1];
+  if (!newest) return { queuedBehind: null, interrupted: [] };
+  switch (spec.strategy) {
+    case "reject":
+      throw Problems.conversationBusy(active.map((run) => run.run_id));
+    case "enqueue":
+      return { queuedBehind: newest.run_id, interrupted: [] };
+    case "interrupt": {
+      const interrupted: RunRow[] = [];
+      for (const candidate of active) {
+        const run = await tx.getRunForUpdate(projectId, candidate.run_id);
+        if (run && !isTerminal(run.status)) {
+          interrupted.push(...(await cancelTree(tx, projectId, run, true, now)));
+        }
+      }
+      return { queuedBehind: null, interrupted };
+    }
+    default:
+      return { queuedBehind: null, interrupted: [] };
+  }
 }
 
 function start(tx: RunStoreTx, run: RunRow, now: string): Promise<RunRow> {

@@ -38,6 +38,7 @@ export async function completeRun(
   address: RunAddress,
   input: CompleteRunRequest,
 ): Promise<{ completed: boolean; run: RunRow }> {
+  const queue = await queueOf(ctx, auth, address);
   const ending: Ending = {
     status: input.status,
     metadata: input.metadata,
@@ -46,7 +47,10 @@ export async function completeRun(
     errorMessage: input.terminal_error_message,
     outcome: input.outcome,
   };
+  let released: RunRow | undefined;
   const result = await ctx.store.transaction(async (tx) => {
+    released = undefined;
+    if (queue) await tx.lockConversation(queue.projectId, queue.conversationId);
     const run = await lockRun(tx, auth, address);
     const now = ctx.now();
     if (isTerminal(run.status)) {
@@ -54,9 +58,12 @@ export async function completeRun(
       throw Problems.runAlreadyTerminal(`Run ${run.run_id} has already ended as ${run.status}`);
     }
     assertMayWrite(auth, run, now);
-    return { completed: true, run: await finish(tx, run, ending, now) };
+    const ended = await finish(tx, run, ending, now);
+    if (queue) released = await releaseQueued(tx, queue);
+    return { completed: true, run: ended };
   });
   if (result.completed) ctx.committed(result.run);
+  if (released) ctx.committed(released);
   return result;
 }
 
@@ -66,26 +73,80 @@ export async function cancelRun(
   address: RunAddress,
   cascade: boolean,
 ): Promise<{ cancelled: boolean; run: RunRow }> {
-  const ending: Ending = { status: "cancelled", errorCode: "cancelled" };
-  const changed: RunRow[] = [];
+  const queue = await queueOf(ctx, auth, address);
+  let changed: RunRow[] = [];
   const result = await ctx.store.transaction(async (tx) => {
+    changed = [];
+    if (queue) await tx.lockConversation(queue.projectId, queue.conversationId);
     const run = await lockRun(tx, auth, address);
     const now = ctx.now();
     if (isTerminal(run.status)) return { cancelled: false, run };
     assertMayWrite(auth, run, now);
-    const ended = await finish(tx, run, ending, now);
-    changed.push(ended);
-    if (cascade) {
-      for (const child of await tx.listActiveRunsInTree(auth.projectId, run.run_id)) {
-        const locked = await tx.getRunForUpdate(auth.projectId, child.run_id);
-        if (locked && !isTerminal(locked.status))
-          changed.push(await finish(tx, locked, ending, now));
-      }
+    changed = await cancelTree(tx, auth.projectId, run, cascade, now);
+    if (queue) {
+      const released = await releaseQueued(tx, queue);
+      if (released) changed.push(released);
     }
-    return { cancelled: true, run: ended };
+    return { cancelled: true, run: changed[0] ?? run };
   });
   for (const run of changed) ctx.committed(run);
   return result;
+}
+
+/**
+ * Cancels `run` (locked, active) and, with `cascade`, every active descendant, inside `tx`;
+ * returns them as they now are, `run` first (contract §4.7; also multitask_strategy interrupt).
+ */
+export async function cancelTree(
+  tx: RunStoreTx,
+  projectId: string,
+  run: RunRow,
+  cascade: boolean,
+  now: string,
+): Promise<RunRow[]> {
+  const ending: Ending = { status: "cancelled", errorCode: "cancelled" };
+  const changed = [await finish(tx, run, ending, now)];
+  if (cascade) {
+    for (const child of await tx.listActiveRunsInTree(projectId, run.run_id)) {
+      const locked = await tx.getRunForUpdate(projectId, child.run_id);
+      if (locked && !isTerminal(locked.status)) changed.push(await finish(tx, locked, ending, now));
+    }
+  }
+  return changed;
+}
+
+/** A root run's conversation, whose queue (multitask_strategy enqueue, §8) its end may release. */
+interface Queue {
+  projectId: string;
+  conversationId: string;
+}
+
+/**
+ * Whether ending this run may release a queued run: only a root run's end can. Read before the
+ * transaction (a run's conversation and root never change) so that the transaction can lock
+ * the conversation before the run — the order every queue decision takes (no deadlock with a
+ * create that interrupts this run).
+ */
+async function queueOf(
+  ctx: LedgerContext,
+  auth: AuthContext,
+  address: RunAddress,
+): Promise<Queue | undefined> {
+  const run = await ctx.store.getRun(auth.projectId, address.runId);
+  if (!run || run.run_id !== run.root_run_id || isTerminal(run.status)) return undefined;
+  return { projectId: run.project_id, conversationId: run.conversation_id };
+}
+
+/**
+ * Releases the conversation's next queued run once no root run created before it is active
+ * (contract §8): `queued_behind` becomes null, in the transaction that ended the last of them.
+ * At most one at a time: the released run is active, so the rest of the queue waits behind it.
+ */
+export async function releaseQueued(tx: RunStoreTx, queue: Queue): Promise<RunRow | undefined> {
+  const next = await tx.releasableQueuedRun(queue.projectId, queue.conversationId);
+  if (!next) return undefined;
+  await tx.updateRun(next.pk, { queued_behind: null });
+  return { ...next, queued_behind: null };
 }
 
 /** Writes the closing and terminal events and the terminal status, inside `tx`. */

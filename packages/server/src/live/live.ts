@@ -5,10 +5,12 @@
  */
 import type { Config } from "../config/config.ts";
 import { isTerminal } from "../domain/run-status.ts";
-import type { RunRow, RunStore } from "../store/types.ts";
-import { LiveHub } from "./hub.ts";
+import type { ConversationStreamRow, StreamPosition } from "../store/conversation-frames.ts";
+import type { RunRow, RunStore, StoredEvent } from "../store/types.ts";
+import { LiveHub, type ReadEvents } from "./hub.ts";
 import { type FeedLogger, PostgresFeed } from "./postgres-feed.ts";
 import { RunStream, type SseSink } from "./run-stream.ts";
+import { conversationFrame } from "./sse-frames.ts";
 import { StreamRegistry } from "./stream-registry.ts";
 
 /** What live following reports to `/metrics`. */
@@ -31,8 +33,27 @@ export interface OpenStreamRequest {
   begin(): SseSink;
 }
 
+export interface OpenConversationStreamRequest extends Omit<OpenStreamRequest, "findRun"> {
+  /** Reads the conversation's stream (and checks the caller may see it) once a slot is reserved. */
+  findStream(): Promise<ConversationStreamRow>;
+}
+
+/** What a stream follows: a run's log or a conversation's frames. */
+interface StreamSource {
+  pk: number;
+  latest: number;
+  terminal: boolean;
+  hub: LiveHub;
+  read: ReadEvents;
+  frame?: (row: StoredEvent) => string;
+  endsStream?: (row: StoredEvent) => boolean;
+  gaps?: boolean;
+}
+
 export class Live {
   readonly hub: LiveHub;
+  /** Fan-out of conversation streams (contract §8), keyed by stream pk. */
+  readonly conversationHub: LiveHub;
   readonly streams: StreamRegistry;
   readonly feed: PostgresFeed | undefined;
   readonly #store: RunStore;
@@ -47,6 +68,9 @@ export class Live {
     this.hub = new LiveHub({
       readEvents: (pk, after, limit) => store.readEvents(pk, after, limit),
     });
+    this.conversationHub = new LiveHub({
+      readEvents: (pk, after, limit) => store.conversationFrames.readFrames(pk, after, limit),
+    });
     this.streams = new StreamRegistry(config.sse);
     this.streams.onCountChange = (open) => metrics?.setOpenStreams(open);
     this.feed =
@@ -54,10 +78,22 @@ export class Live {
         ? new PostgresFeed({
             connectionString: config.databaseUrl,
             hub: this.hub,
+            conversationHub: this.conversationHub,
             recheckMs: config.sse.recheckMs,
             log: () => this.#log,
           })
         : undefined;
+    // Frames commit through the store (any operation, either write path): announced here and,
+    // with PostgreSQL, to the other instances.
+    store.changes.onFrames((positions) => this.conversationsCommitted(positions));
+  }
+
+  /** Conversation streams advanced: local followers and (with PostgreSQL) other instances. */
+  conversationsCommitted(positions: readonly StreamPosition[]): void {
+    for (const position of positions) {
+      this.conversationHub.announce(position.streamPk, position.latestFrameId);
+      this.feed?.publishConversation(position);
+    }
   }
 
   static async start(config: Config, store: RunStore, metrics?: LiveMetrics): Promise<Live> {
@@ -81,26 +117,65 @@ export class Live {
    * Opens a stream: reserves a slot (throws 429/503 problems), reads the run (its errors
    * propagate, slot freed), then writes the head and follows the run until the stream ends.
    */
-  async openStream(request: OpenStreamRequest): Promise<void> {
+  openStream(request: OpenStreamRequest): Promise<void> {
+    return this.#open(request, async () => {
+      const run = await request.findRun();
+      return {
+        pk: run.pk,
+        latest: run.latest_event_id,
+        terminal: isTerminal(run.status),
+        hub: this.hub,
+        read: (pk, after, limit) => this.#store.readEvents(pk, after, limit),
+      };
+    });
+  }
+
+  /**
+   * Opens a conversation stream (contract §8) under the same limits: replays its frames after
+   * `request.after`, then follows it live; it never ends by itself.
+   */
+  openConversationStream(request: OpenConversationStreamRequest): Promise<void> {
+    return this.#open(request, async () => {
+      const stream = await request.findStream();
+      return {
+        pk: stream.pk,
+        latest: stream.latest_frame_id,
+        terminal: false,
+        hub: this.conversationHub,
+        read: (pk, after, limit) => this.#store.conversationFrames.readFrames(pk, after, limit),
+        frame: conversationFrame,
+        endsStream: () => false,
+        gaps: true,
+      };
+    });
+  }
+
+  async #open(
+    request: Omit<OpenStreamRequest, "findRun">,
+    find: () => Promise<StreamSource>,
+  ): Promise<void> {
     const slot = this.streams.admit(request.credential, request.project);
-    let run: RunRow;
+    let source: StreamSource;
     try {
-      run = await request.findRun();
+      source = await find();
     } catch (error) {
       slot.release();
       throw error;
     }
     const metrics = this.#metrics;
     const stream = new RunStream({
-      runPk: run.pk,
+      runPk: source.pk,
       after: request.after,
-      latestEventId: run.latest_event_id,
-      terminal: isTerminal(run.status),
-      hub: this.hub,
-      readEvents: (pk, after, limit) => this.#store.readEvents(pk, after, limit),
+      latestEventId: source.latest,
+      terminal: source.terminal,
+      hub: source.hub,
+      readEvents: source.read,
       sink: request.begin(),
       maxBufferedEvents: this.#config.sse.maxBufferedEvents,
       maxBufferedBytes: this.#config.sse.maxBufferedBytes,
+      ...(source.frame && { frame: source.frame }),
+      ...(source.endsStream && { endsStream: source.endsStream }),
+      ...(source.gaps && { gaps: true }),
       ...(metrics && { onDelivered: () => metrics.eventDelivered() }),
       onEnd: (reason) => {
         if (reason === "lagging") metrics?.lagDisconnect();

@@ -21,11 +21,16 @@
  * Input requests likewise: a change to one is announced on `runline_input_requests` (its id),
  * and becomes an `inputRequest` event that wakes long-polling reads of it (contract §7).
  *
+ * Conversation streams (contract §8) travel the same way on `runline_conversations`
+ * (`<project_id>:<stream_pk>:<latest_frame_id>`) into the conversation hub, and the catch-up
+ * re-reads `conversation_streams (pk, latest_frame_id)` of the streams followed here.
+ *
  * The catch-up reads `runs (pk, latest_event_id)` directly: one statement for all subscribed
  * runs instead of one log read per run.
  */
 import { EventEmitter } from "node:events";
 import pg from "pg";
+import type { StreamPosition } from "../store/conversation-frames.ts";
 import { API_KEY_REVOCATIONS_CHANNEL } from "../store/postgres/postgres-store.ts";
 import type { RunRow } from "../store/types.ts";
 import type { ClaimSignal } from "../workers/wakeups.ts";
@@ -36,6 +41,8 @@ export const NOTIFY_CHANNEL = "runline_runs";
 export const CLAIMS_CHANNEL = "runline_claims";
 /** Input requests that changed (payload: the request id): wakes long-polling reads elsewhere. */
 export const INPUT_REQUESTS_CHANNEL = "runline_input_requests";
+/** Conversation streams that advanced (contract §8): `<project_id>:<stream_pk>:<latest_frame_id>`. */
+export const CONVERSATIONS_CHANNEL = "runline_conversations";
 
 export interface FeedLogger {
   warn(obj: unknown, msg?: string): void;
@@ -45,6 +52,8 @@ export interface FeedLogger {
 export interface PostgresFeedOptions {
   connectionString: string;
   hub: LiveHub;
+  /** The conversation streams' hub (keyed by stream pk). */
+  conversationHub?: LiveHub;
   /** Safety-net interval: how often subscribed runs are re-checked without notifications. */
   recheckMs: number;
   log: () => FeedLogger;
@@ -114,6 +123,8 @@ export class PostgresFeed extends EventEmitter<{
   #unpublishedClaims = new Set<string>();
   /** Input request ids not yet announced. */
   #unpublishedInputRequests = new Set<string>();
+  /** Newest unpublished position per conversation stream pk, and its NOTIFY payload. */
+  #unpublishedConversations = new Map<number, { latest: number; payload: string }>();
   #publishing: Promise<void> | undefined;
   #catchingUp: Promise<void> | undefined;
   /** Counters for tests and diagnostics. */
@@ -175,6 +186,19 @@ export class PostgresFeed extends EventEmitter<{
     this.#publishing ??= this.#flush();
   }
 
+  /** Announces to the other instances that a conversation stream advanced. Never throws. */
+  publishConversation(position: StreamPosition): void {
+    if (this.#closed) return;
+    const known = this.#unpublishedConversations.get(position.streamPk);
+    if (!known || known.latest < position.latestFrameId) {
+      this.#unpublishedConversations.set(position.streamPk, {
+        latest: position.latestFrameId,
+        payload: `${position.projectId}:${position.streamPk}:${position.latestFrameId}`,
+      });
+    }
+    this.#publishing ??= this.#flush();
+  }
+
   /** Announces to the other instances that an input request changed. Never throws. */
   publishInputRequest(id: string): void {
     if (this.#closed) return;
@@ -208,9 +232,12 @@ export class PostgresFeed extends EventEmitter<{
       while (
         this.#unpublished.size > 0 ||
         this.#unpublishedClaims.size > 0 ||
-        this.#unpublishedInputRequests.size > 0
+        this.#unpublishedInputRequests.size > 0 ||
+        this.#unpublishedConversations.size > 0
       ) {
         const payloads = [...this.#unpublished.values()].map((entry) => entry.payload);
+        const conversations = [...this.#unpublishedConversations.values()].map((e) => e.payload);
+        this.#unpublishedConversations.clear();
         const claims = [...this.#unpublishedClaims];
         const inputRequests = [...this.#unpublishedInputRequests];
         this.#unpublished.clear();
@@ -220,7 +247,8 @@ export class PostgresFeed extends EventEmitter<{
           await this.#pool.query(
             `SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload
              UNION ALL SELECT pg_notify($3, payload) FROM unnest($4::text[]) AS payload
-             UNION ALL SELECT pg_notify($5, payload) FROM unnest($6::text[]) AS payload`,
+             UNION ALL SELECT pg_notify($5, payload) FROM unnest($6::text[]) AS payload
+             UNION ALL SELECT pg_notify($7, payload) FROM unnest($8::text[]) AS payload`,
             [
               NOTIFY_CHANNEL,
               payloads,
@@ -228,6 +256,8 @@ export class PostgresFeed extends EventEmitter<{
               claims,
               INPUT_REQUESTS_CHANNEL,
               inputRequests,
+              CONVERSATIONS_CHANNEL,
+              conversations,
             ],
           );
         } catch (error) {
@@ -275,12 +305,16 @@ export class PostgresFeed extends EventEmitter<{
       const news = parseNotification(message.payload);
       if (!news) return;
       this.stats.notificationsReceived++;
+      if (message.channel === CONVERSATIONS_CHANNEL) {
+        this.#o.conversationHub?.announce(news.runPk, news.latestEventId);
+        return;
+      }
       this.#o.hub.announce(news.runPk, news.latestEventId);
     });
     try {
       await client.connect();
       await client.query(
-        `LISTEN ${NOTIFY_CHANNEL}; LISTEN ${CLAIMS_CHANNEL}; LISTEN ${API_KEY_REVOCATIONS_CHANNEL}; LISTEN ${INPUT_REQUESTS_CHANNEL}`,
+        `LISTEN ${NOTIFY_CHANNEL}; LISTEN ${CLAIMS_CHANNEL}; LISTEN ${API_KEY_REVOCATIONS_CHANNEL}; LISTEN ${INPUT_REQUESTS_CHANNEL}; LISTEN ${CONVERSATIONS_CHANNEL}`,
       );
     } catch (error) {
       lost = true;
@@ -324,9 +358,19 @@ export class PostgresFeed extends EventEmitter<{
 
   async #catchUpOnce(): Promise<void> {
     const runs = [...this.#o.hub.subscribedRuns().keys()];
-    if (runs.length === 0 || this.#closed) return;
+    const streams = [...(this.#o.conversationHub?.subscribedRuns().keys() ?? [])];
+    if ((runs.length === 0 && streams.length === 0) || this.#closed) return;
     this.stats.catchUps++;
     try {
+      for (let i = 0; i < streams.length; i += CATCH_UP_CHUNK) {
+        const result = await this.#pool.query<{ pk: string; latest_frame_id: string }>(
+          "SELECT pk, latest_frame_id FROM conversation_streams WHERE pk = ANY($1::bigint[])",
+          [streams.slice(i, i + CATCH_UP_CHUNK)],
+        );
+        for (const row of result.rows) {
+          this.#o.conversationHub?.announce(Number(row.pk), Number(row.latest_frame_id));
+        }
+      }
       for (let i = 0; i < runs.length; i += CATCH_UP_CHUNK) {
         const chunk = runs.slice(i, i + CATCH_UP_CHUNK);
         const result = await this.#pool.query<{ pk: string; latest_event_id: string }>(

@@ -65,6 +65,16 @@ export interface RunStreamOptions {
   onDelivered?: () => void;
   /** Told once when the stream ends, with why. */
   onEnd?: (reason: StreamEndReason) => void;
+  /**
+   * For streams of other logs than a run's (a conversation's, contract §8): how a row is
+   * framed (default `eventFrame`), whether it ends the stream (default: RUN_FINISHED /
+   * RUN_ERROR), and whether ids may have gaps (default false: a run's ids are gap-free; a
+   * conversation's lose the frames of deleted runs). With gaps, the hub's rows — read from the
+   * log past its cursor, in order — are trusted to be complete instead of checked for a gap.
+   */
+  frame?: (row: StoredEvent) => string;
+  endsStream?: (row: StoredEvent) => boolean;
+  gaps?: boolean;
 }
 
 type Mode = "catching_up" | "live" | "ended";
@@ -80,9 +90,6 @@ const BATCH_CHARS = 64 * 1024;
 const STALLED_HEARTBEATS = 2;
 
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-
-/** The bytes a row's frame takes on the wire (the frame is memoised and shared). */
-const frameBytes = (row: StoredEvent): number => Buffer.byteLength(eventFrame(row));
 
 export class RunStream {
   readonly #o: RunStreamOptions;
@@ -114,8 +121,18 @@ export class RunStream {
   #batchChars = 0;
   #endAfterBatch = false;
 
+  readonly #frame: (row: StoredEvent) => string;
+  readonly #ends: (row: StoredEvent) => boolean;
+  /** Whether `row` is the next one to send: exactly one above the last (or, with gaps, above it). */
+  readonly #follows: (row: StoredEvent) => boolean;
+
   constructor(options: RunStreamOptions) {
     this.#o = options;
+    this.#frame = options.frame ?? eventFrame;
+    this.#ends = options.endsStream ?? isTerminal;
+    this.#follows = options.gaps
+      ? (row) => row.event_id > this.#lastQueued
+      : (row) => row.event_id === this.#lastQueued + 1;
     this.#lastQueued = options.after;
     this.#maxBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.#pageSize = Math.max(1, Math.min(500, Math.floor(options.maxBufferedEvents / 2)));
@@ -192,7 +209,7 @@ export class RunStream {
         const rows = await this.#o.readEvents(this.#o.runPk, this.#lastQueued, this.#pageSize);
         if (this.ended) return;
         const first = rows[0];
-        if (first && first.event_id !== this.#lastQueued + 1) {
+        if (first && !this.#follows(first)) {
           throw new Error(
             `run ${this.#o.runPk}: log read after ${this.#lastQueued} began at ${first.event_id}`,
           );
@@ -221,7 +238,7 @@ export class RunStream {
     if (overflowed) return false;
     for (const row of pending) {
       if (row.event_id <= this.#lastQueued) continue;
-      if (row.event_id !== this.#lastQueued + 1) return false;
+      if (!this.#follows(row)) return false;
       this.#accept(row);
     }
     return true;
@@ -232,7 +249,7 @@ export class RunStream {
   #fromHub(rows: readonly StoredEvent[]): void {
     if (this.ended) return;
     const last = rows[rows.length - 1];
-    if (last && isTerminal(last) && last.event_id <= this.#lastQueued) {
+    if (last && this.#ends(last) && last.event_id <= this.#lastQueued) {
       // The run ended at or below what this client has seen: nothing more will come.
       this.end("seen");
       return;
@@ -243,7 +260,7 @@ export class RunStream {
         const newest = this.#pending[this.#pending.length - 1]?.event_id ?? this.#lastQueued;
         if (row.event_id > newest) {
           this.#pending.push(row);
-          this.#pendingBytes += frameBytes(row);
+          this.#pendingBytes += this.#frameBytes(row);
         }
       }
       if (this.#pending.length > this.#o.maxBufferedEvents || this.#pendingBytes > this.#maxBytes) {
@@ -255,7 +272,7 @@ export class RunStream {
     }
     for (const row of rows) {
       if (row.event_id <= this.#lastQueued) continue;
-      if (row.event_id !== this.#lastQueued + 1) {
+      if (!this.#follows(row)) {
         // Rows are missing (should not happen with a healthy hub): read them from the log.
         void this.#catchUp();
         this.#fromHub(rows);
@@ -303,29 +320,34 @@ export class RunStream {
   /** Takes the next event (id `lastQueued + 1`): writes it, or queues it behind a full socket. */
   #accept(row: StoredEvent): boolean {
     if (this.ended || this.#terminalQueued) return false;
-    if (row.event_id !== this.#lastQueued + 1) return false;
+    if (!this.#follows(row)) return false;
     this.#lastQueued = row.event_id;
-    if (isTerminal(row)) this.#terminalQueued = true;
+    if (this.#ends(row)) this.#terminalQueued = true;
     if (this.#blocked) {
       this.#queue.push(row);
-      this.#queuedBytes += frameBytes(row);
+      this.#queuedBytes += this.#frameBytes(row);
     } else this.#writeEvent(row);
     return true;
   }
 
   #writeEvent(row: StoredEvent): void {
     if (this.#batch) {
-      const frame = eventFrame(row);
+      const frame = this.#frame(row);
       this.#batch.push(frame);
       this.#batchChars += frame.length;
       this.#o.onDelivered?.();
-      if (isTerminal(row)) this.#endAfterBatch = true;
+      if (this.#ends(row)) this.#endAfterBatch = true;
       else if (this.#batchChars >= BATCH_CHARS) this.#flushBatch();
       return;
     }
-    this.#writeRaw(eventFrame(row));
+    this.#writeRaw(this.#frame(row));
     this.#o.onDelivered?.();
-    if (isTerminal(row)) this.end("finished");
+    if (this.#ends(row)) this.end("finished");
+  }
+
+  /** The bytes a row's frame takes on the wire (the frame is memoised and shared). */
+  #frameBytes(row: StoredEvent): number {
+    return Buffer.byteLength(this.#frame(row));
   }
 
   #writeRaw(frame: string): void {
@@ -345,7 +367,7 @@ export class RunStream {
     this.#stalledHeartbeats = 0;
     while (!this.#blocked && this.#head < this.#queue.length && !this.ended) {
       const row = this.#queue[this.#head++]!;
-      this.#queuedBytes -= frameBytes(row);
+      this.#queuedBytes -= this.#frameBytes(row);
       this.#writeEvent(row);
     }
     if (this.#head === this.#queue.length) {

@@ -55,3 +55,19 @@ export function eventFrame(event: StoredEvent): string {
   }
   return frame;
 }
+
+const conversationFrames = new WeakMap<StoredEvent, string>();
+
+/**
+ * A conversation stream's frame (contract §8): `id: <frame id>`, `event:` the name the row
+ * carries (already the PascalCase AG-UI type or the lifecycle name), `data:` its JSON. Rows are
+ * `store/conversation-frames.ts` frames; memoised per row like `eventFrame`.
+ */
+export function conversationFrame(row: StoredEvent): string {
+  let frame = conversationFrames.get(row);
+  if (frame === undefined) {
+    frame = `id: ${row.event_id}\nevent: ${row.event_type}\ndata: ${row.json}\n\n`;
+    conversationFrames.set(row, frame);
+  }
+  return frame;
+}

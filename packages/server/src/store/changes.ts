@@ -13,8 +13,9 @@
  * So an operation records what it did once and need not know who listens.
  */
 import type { RunStatus } from "@runline/contract";
+import type { StreamPosition } from "./conversation-frames.ts";
 import type { InputRequestRow, InterruptRow } from "./human-input.ts";
-import type { RunRow, RunStoreTx, RunStoreTxOps } from "./types.ts";
+import type { NewEvent, RunRow, RunStoreTx, RunStoreTxOps } from "./types.ts";
 
 export type InputRequestChangeType =
   | "input_request.created"
@@ -35,14 +36,38 @@ export type RunChange =
 
 export type RecordedChange = RunChange | HumanInputChange;
 
-/** Runs inside the transaction, before COMMIT; throwing rolls the whole transaction back. */
-export type ChangeWriter = (tx: RunStoreTx, changes: readonly RecordedChange[]) => Promise<void>;
+/** Events a transaction inserted into a run's log (`tx.insertEvents`), noted by the journal. */
+export interface EventsInserted {
+  type: "run.events";
+  runPk: number;
+  events: readonly NewEvent[];
+}
+
+/**
+ * Everything a transaction did that writers may follow, in the order it did it: the recorded
+ * changes, and the event inserts between them (conversation-stream frames need both, in order).
+ */
+export type JournalEntry = RecordedChange | EventsInserted;
+
+/**
+ * Runs inside the transaction, before COMMIT; throwing rolls the whole transaction back.
+ * `entries` is `changes` interleaved with the transaction's event inserts. Called when the
+ * transaction recorded a change or inserted events (`changes` may then be empty). May return a
+ * function to call once the transaction committed.
+ */
+export type ChangeWriter = (
+  tx: RunStoreTx,
+  changes: readonly RecordedChange[],
+  entries: readonly JournalEntry[],
+  // biome-ignore lint/suspicious/noConfusingVoidType: writers that return nothing stay valid
+) => Promise<void | (() => void)>;
 /** Told after COMMIT. Must not throw (a throw is swallowed: the change stands). */
 export type ChangeListener = (changes: readonly RecordedChange[]) => void;
 
 export class ChangeJournal {
   readonly #writers = new Set<ChangeWriter>();
   readonly #listeners = new Set<ChangeListener>();
+  readonly #frameListeners = new Set<(positions: readonly StreamPosition[]) => void>();
 
   /** Adds a writer for every later transaction; returns the function that removes it. */
   addWriter(writer: ChangeWriter): () => void {
@@ -57,6 +82,27 @@ export class ChangeJournal {
   }
 
   /**
+   * Subscribes to conversation streams that advanced (frames committed, contract §8): told by
+   * the frames writer after COMMIT, and by a store's own fast path. Returns the unsubscribe.
+   */
+  onFrames(listener: (positions: readonly StreamPosition[]) => void): () => void {
+    this.#frameListeners.add(listener);
+    return () => this.#frameListeners.delete(listener);
+  }
+
+  /** Tells frame listeners that these streams advanced (after COMMIT only). Never throws. */
+  announceFrames(positions: readonly StreamPosition[]): void {
+    if (positions.length === 0) return;
+    for (const listener of this.#frameListeners) {
+      try {
+        listener(positions);
+      } catch {
+        // A faulty listener must not hide the news from the others.
+      }
+    }
+  }
+
+  /**
    * Wraps a store's raw transaction: `fn` gets a transaction that records changes; the writers
    * see them before `rawTransaction` commits, the listeners after. A retried body (`rawTransaction`
    * may run it again) starts with an empty record.
@@ -66,19 +112,37 @@ export class ChangeJournal {
     fn: (tx: RunStoreTx) => Promise<T>,
   ): Promise<T> {
     let recorded: RecordedChange[] = [];
+    let afterCommit: (() => void)[] = [];
     const value = await rawTransaction(async (raw) => {
       recorded = [];
+      afterCommit = [];
+      const entries: JournalEntry[] = [];
       const tx: RunStoreTx = Object.assign(Object.create(raw) as RunStoreTx, {
         record: (change: RecordedChange) => {
           recorded.push(change);
+          entries.push(change);
+        },
+        insertEvents: async (runPk: number, events: readonly NewEvent[]) => {
+          await raw.insertEvents(runPk, events);
+          if (events.length > 0) entries.push({ type: "run.events", runPk, events });
         },
       });
       const result = await fn(tx);
-      if (recorded.length > 0) {
-        for (const writer of this.#writers) await writer(tx, recorded);
+      if (entries.length > 0) {
+        for (const writer of this.#writers) {
+          const then = await writer(tx, recorded, entries);
+          if (then) afterCommit.push(then);
+        }
       }
       return result;
     });
+    for (const then of afterCommit) {
+      try {
+        then();
+      } catch {
+        // As for listeners: the change stands.
+      }
+    }
     if (recorded.length > 0) this.#announce(recorded);
     return value;
   }

@@ -54,6 +54,7 @@ export const RUN_COLUMNS = [
   "lease_owner",
   "lease_expires_at",
   "worker_session",
+  "queued_behind",
   "created_at",
   "started_at",
   "finished_at",
@@ -144,6 +145,7 @@ export function claimableConditions(placeholder: (n: number) => string): string 
   return `project_id = ${placeholder(1)} AND implementation_kind = ${placeholder(2)}
      AND (worker_key IS NULL OR worker_key = ${placeholder(3)})
      AND status IN ('pending', 'running')
+     AND queued_behind IS NULL
      AND (status = 'pending' OR lease_expires_at IS NULL OR lease_expires_at <= ${placeholder(4)})`;
 }
 

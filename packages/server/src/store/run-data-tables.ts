@@ -20,6 +20,8 @@ export interface RunDataTable {
 }
 
 export const RUN_DATA_TABLES: readonly RunDataTable[] = [
+  // First: a frame must not outlive the event row it points at (readers skip marked runs anyway).
+  { table: "conversation_frames", match: "run_pk", key: ["stream_pk", "frame_id"] },
   { table: "run_events", match: "run_pk", key: ["run_pk", "event_id"] },
   { table: "run_owners", match: "run_pk", key: ["run_pk", "id", "kind"] },
   { table: "input_requests", match: "run_pk", key: ["pk"] },

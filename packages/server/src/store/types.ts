@@ -10,6 +10,7 @@
 import type { OwnerRecord, SequenceState } from "../domain/agui/sequence.ts";
 import type { AguiEvent } from "../domain/agui/types.ts";
 import type { ChangeJournal, RecordedChange } from "./changes.ts";
+import type { ConversationFramesReads, ConversationFramesTx } from "./conversation-frames.ts";
 import type { HumanInputReads, HumanInputTx } from "./human-input.ts";
 import type { RetentionReads, RetentionTx } from "./retention.ts";
 
@@ -71,6 +72,12 @@ export interface RunRow {
   lease_owner: string | null;
   lease_expires_at: string | null;
   worker_session: JsonObject | null;
+  /**
+   * multitask_strategy `enqueue` (contract §8): the earlier root run of the conversation this
+   * one waits behind; null for every other run and once released. A queued run is not claimable
+   * and takes no appends.
+   */
+  queued_behind: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -97,6 +104,7 @@ export type RunPatch = Partial<
     | "worker_session"
     | "started_at"
     | "finished_at"
+    | "queued_behind"
   >
 >;
 
@@ -281,6 +289,22 @@ export interface RunStoreTx {
   updateWorker(projectId: string, id: string, patch: WorkerPatch): Promise<WorkerRow | undefined>;
   /** Input requests and interrupts (contract §7), in this transaction. */
   readonly humanInput: HumanInputTx;
+  /** Conversation streams (contract §8): frame numbering and frames, in this transaction. */
+  readonly conversationFrames: ConversationFramesTx;
+  /**
+   * Serialises the transactions that decide a conversation's multitask strategy or queue
+   * (contract §8) until this one ends: PostgreSQL takes an advisory lock on the conversation;
+   * SQLite has one writer. Take it before locking any run, so lock order stays
+   * conversation → runs → stream counter.
+   */
+  lockConversation(projectId: string, conversationId: string): Promise<void>;
+  /** The active root runs of a conversation, oldest first (multitask strategies, §8). */
+  activeRootRuns(projectId: string, conversationId: string): Promise<RunRow[]>;
+  /**
+   * The oldest root run of the conversation still queued (`queued_behind` set) with no active
+   * root run created before it, locked; undefined when none (the queue's release, §8).
+   */
+  releasableQueuedRun(projectId: string, conversationId: string): Promise<RunRow | undefined>;
 }
 
 /** A store's own transaction operations, before the journal adds `record` (`changes.ts`). */
@@ -345,4 +369,6 @@ export interface RunStore {
   nextLeaseExpiry(query: ClaimQuery): Promise<string | undefined>;
   /** Input requests and interrupts (contract §7), committed data. */
   readonly humanInput: HumanInputReads;
+  /** Conversation streams (contract §8), committed data. */
+  readonly conversationFrames: ConversationFramesReads;
 }

@@ -28,6 +28,7 @@ export function newRunRow(overrides: Partial<NewRun> = {}): NewRun {
     spawned_from_message_id: null,
     spawned_from_tool_call_id: null,
     input_anchor_message_id: null,
+    queued_behind: null,
     handoff_message_id: null,
     resolved_deployment_id: null,
     waiting_reason: null,

@@ -8,11 +8,13 @@
  * Fastify routes to the GET handler) gets the same checks and headers, and no stream.
  */
 
-import { EventIdQuery } from "@runline/contract";
+import { ConversationParams, EventIdQuery } from "@runline/contract";
+import type { FastifyReply } from "fastify";
 import { z } from "zod";
 import { credentialKey } from "../../auth/auth-context.ts";
 import { Problems } from "../../errors.ts";
 import type { LedgerContext } from "../../ledger/context.ts";
+import { getConversationStream } from "../../ledger/conversations.ts";
 import { getRun } from "../../ledger/read-runs.ts";
 import type { Live } from "../../live/live.ts";
 import type { TypedApp } from "../app.ts";
@@ -22,6 +24,7 @@ const EVENT_ID = /^\d{1,15}$/;
 const NOT_AN_EVENT_ID = "must be a non-negative integer";
 
 const StreamQuery = z.object({ after_event_id: EventIdQuery.optional() });
+const ConversationStreamQuery = z.object({ after: EventIdQuery.optional() });
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
@@ -36,6 +39,18 @@ const DESCRIPTION = [
   "or `?after_event_id=`, else from the first event; replays the log, then follows it live;",
   "closes right after RUN_FINISHED / RUN_ERROR. A reader that falls too far behind is",
   "disconnected and resumes with Last-Event-ID.",
+].join(" ");
+
+const CONVERSATION_DESCRIPTION = [
+  "Server-Sent Events (contract §8): every event of every run of the conversation — those that",
+  "exist and those created later — in commit order, then live, with lifecycle frames between",
+  "them. Frames: `id: <conversation frame id>` (1, 2, 3… per conversation, strictly increasing;",
+  "gaps only where runs were deleted), `event: <PascalCase AG-UI type>` with",
+  '`data: {"run_id", "event_id", "event"}`, or `event: run.created | run.status` (data: the',
+  "canonical run summary) and `input_request.created|submitted|cancelled|expired` /",
+  "`interrupt.opened|closed` (data: the record, secrets removed). Starts after `Last-Event-ID`",
+  "(which wins) or `?after=`; heartbeats, buffers and limits as a run's stream; never closes by",
+  "itself.",
 ].join(" ");
 
 /** Where the stream starts: the Last-Event-ID header wins over the query (a reconnect). */
@@ -81,20 +96,54 @@ export function streamRoutes(app: TypedApp, ledger: LedgerContext, live: Live): 
           project: request.auth.projectId,
           after,
           findRun: () => getRun(ledger.store, request.auth, addressOf(request.params)),
-          begin: () => {
-            reply.hijack();
-            const response = reply.raw;
-            for (const [name, value] of Object.entries(reply.getHeaders())) {
-              if (value !== undefined) response.setHeader(name, value);
-            }
-            response.writeHead(200, SSE_HEADERS);
-            if (!response.socket || response.socket.destroyed) response.destroy();
-            else response.socket.setNoDelay(true);
-            return response;
-          },
+          begin: () => hijackForSse(reply),
         });
         return reply;
       },
     );
   }
+
+  app.get(
+    "/conversations/:conversation_id/stream",
+    {
+      config: { scope: "agent-runs:read" },
+      schema: {
+        tags: ["conversations"],
+        summary: "Follow a conversation live (SSE): every run's events and lifecycle frames",
+        description: CONVERSATION_DESCRIPTION,
+        params: ConversationParams,
+        querystring: ConversationStreamQuery,
+      },
+    },
+    async (request, reply) => {
+      const after = startAfter(request.headers["last-event-id"], request.query.after);
+      const findStream = () =>
+        getConversationStream(ledger, request.auth, request.params.conversation_id);
+      if (request.method === "HEAD") {
+        await findStream();
+        return reply.headers(SSE_HEADERS).code(200).send();
+      }
+      await live.openConversationStream({
+        credential: credentialKey(request.auth),
+        project: request.auth.projectId,
+        after,
+        findStream,
+        begin: () => hijackForSse(reply),
+      });
+      return reply;
+    },
+  );
+}
+
+/** Takes the response over from Fastify and writes the SSE head (keeping headers set so far). */
+function hijackForSse(reply: FastifyReply) {
+  reply.hijack();
+  const response = reply.raw;
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) response.setHeader(name, value);
+  }
+  response.writeHead(200, SSE_HEADERS);
+  if (!response.socket || response.socket.destroyed) response.destroy();
+  else response.socket.setNoDelay(true);
+  return response;
 }

@@ -25,6 +25,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import pg from "pg";
+import { conversationFramesWriter } from "../../conversations/frames-writer.ts";
 import type { OwnerRecord } from "../../domain/agui/sequence.ts";
 import type { AguiEvent } from "../../domain/agui/types.ts";
 import { ChangeJournal } from "../changes.ts";
@@ -43,6 +44,11 @@ import {
   WORKER_COLUMNS,
   workerPatchColumns,
 } from "../columns.ts";
+import {
+  type ConversationFramesReads,
+  conversationFramesReads,
+  conversationFramesTx,
+} from "../conversation-frames.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import {
   type HumanInputReads,
@@ -376,8 +382,14 @@ export class PostgresStore implements RunStore {
   readonly humanInput: HumanInputReads = humanInputReads(
     sqlRunner((text, values) => query(this.pool, text, values)),
   );
+  readonly conversationFrames: ConversationFramesReads = conversationFramesReads(
+    sqlRunner((text, values) => query(this.pool, text, values)),
+    "e.data::text",
+  );
 
   constructor(options: PostgresStoreOptions) {
+    // Conversation-stream frames (contract §8) commit with whatever made them.
+    this.changes.addWriter(conversationFramesWriter(this.changes));
     const base: pg.ClientConfig = {
       connectionString: options.connectionString,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -565,6 +577,11 @@ export class PostgresStore implements RunStore {
     // a lost race updates nothing. The inserts read from `run`, so they write nothing then
     // either. Later additions to an append (counters, other tables) belong here as further
     // CTEs reading from `run`.
+    //
+    // Conversation frames (contract §8): `stream` bumps the conversation's frame counter by the
+    // batch size and `frames` numbers the events with the ids it reserved. The counter row is
+    // locked from that UPDATE to the statement's COMMIT only — appends to other conversations
+    // never wait on it, and frame ids commit in id order.
     const { expected, patch } = write;
     const columns = patchColumns(patch);
     const values: unknown[] = [];
@@ -585,10 +602,13 @@ export class PostgresStore implements RunStore {
     const firstEventParam = values.length + 1;
     values.push(...eventArrays(write.events));
     const [ids, kinds, owners] = ownerArrays(write.owners);
+    const eventIds = `$${firstEventParam}::bigint[]`;
+    const count = param(write.events.length);
     const { rows } = await query(
       this.pool,
       `WITH run AS (
-         UPDATE runs SET ${assignments} WHERE ${guard} RETURNING pk
+         UPDATE runs SET ${assignments} WHERE ${guard}
+         RETURNING pk, project_id, conversation_id
        ), events AS (
          INSERT INTO run_events (run_pk, event_id, event_type, external_seq, data, created_at)
          SELECT run.pk, batch.* FROM run, ${eventsSource(firstEventParam)}
@@ -598,11 +618,32 @@ export class PostgresStore implements RunStore {
                 unnest(${param(ids)}::text[], ${param(kinds)}::text[], ${param(owners)}::text[])
                   AS o (id, kind, owner)
          ${UPSERT_OWNERS_CONFLICT}
+       ), stream AS (
+         UPDATE conversation_streams s SET latest_frame_id = s.latest_frame_id + ${count}::bigint
+           FROM run
+          WHERE s.project_id = run.project_id AND s.conversation_id = run.conversation_id
+          RETURNING s.pk, s.latest_frame_id
+       ), frames AS (
+         INSERT INTO conversation_frames (stream_pk, frame_id, run_pk, event_id)
+         SELECT stream.pk, stream.latest_frame_id - ${count}::bigint + e.ord, run.pk, e.event_id
+           FROM run, stream, unnest(${eventIds}) WITH ORDINALITY AS e (event_id, ord)
        )
-       SELECT count(*)::int AS written FROM run`,
+       SELECT run.project_id, stream.pk AS stream_pk, stream.latest_frame_id
+         FROM run LEFT JOIN stream ON true`,
       values,
     );
-    return rows[0]?.written === 1;
+    const row = rows[0];
+    if (!row) return false;
+    if (row.stream_pk !== null && row.stream_pk !== undefined) {
+      // Told once committed (this statement's own transaction has committed by now).
+      const position = {
+        projectId: row.project_id as string,
+        streamPk: toNumber(row.stream_pk),
+        latestFrameId: toNumber(row.latest_frame_id),
+      };
+      this.changes.announceFrames([position]);
+    }
+    return true;
   }
 
   async listRuns(filter: RunFilter, page: RunPage): Promise<RunRow[]> {
@@ -755,9 +796,50 @@ function sqlRunner(exec: Exec): SqlRunner {
 
 /** The operations of one transaction, every statement run through `exec` on its connection. */
 function transactionOps(exec: Exec): RunStoreTxOps {
+  const conversationFrames = conversationFramesTx(sqlRunner(exec));
   return {
     retention: postgresRetentionTx(exec),
     humanInput: humanInputTx(sqlRunner(exec)),
+    conversationFrames,
+
+    lockConversation: async (projectId, conversationId) => {
+      // An advisory lock (one bigint key: a different key space from the (int, int) locks
+      // above), so it works whether or not the conversation row exists, and never touches the
+      // stream counter row that appends update.
+      await exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+        JSON.stringify(["conversation", projectId, conversationId]),
+      ]);
+    },
+
+    activeRootRuns: async (projectId, conversationId) => {
+      const { rows } = await exec(
+        `SELECT ${RUN_SELECT} FROM runs
+          WHERE project_id = $1 AND conversation_id = $2 AND run_id = root_run_id
+            AND deleted_at IS NULL AND status IN (${ACTIVE_LIST})
+          ORDER BY pk`,
+        [projectId, conversationId],
+      );
+      return rows.map(decodeRun);
+    },
+
+    releasableQueuedRun: async (projectId, conversationId) => {
+      const { rows } = await exec(
+        `SELECT ${RUN_SELECT} FROM runs q
+          WHERE q.project_id = $1 AND q.conversation_id = $2 AND q.run_id = q.root_run_id
+            AND q.queued_behind IS NOT NULL AND q.deleted_at IS NULL
+            AND q.status IN (${ACTIVE_LIST})
+            AND NOT EXISTS (
+              SELECT 1 FROM runs a
+               WHERE a.project_id = q.project_id AND a.conversation_id = q.conversation_id
+                 AND a.run_id = a.root_run_id AND a.pk < q.pk AND a.deleted_at IS NULL
+                 AND a.status IN (${ACTIVE_LIST}))
+          ORDER BY q.pk
+          LIMIT 1
+          FOR UPDATE OF q`,
+        [projectId, conversationId],
+      );
+      return rows[0] && decodeRun(rows[0]);
+    },
 
     getRunForUpdate: async (projectId, runId) => {
       const { rows } = await exec(
@@ -886,6 +968,8 @@ function transactionOps(exec: Exec): RunStoreTxOps {
         ],
       );
       if (inserted.rows[0]) {
+        // Its stream exists from the start: followers can subscribe before the first run.
+        await conversationFrames.ensureStream(conversation.project_id, conversation.id);
         return { conversation: decodeConversation(inserted.rows[0]), created: true };
       }
       // It exists: ON CONFLICT waited for its creator to commit, so this statement sees it.

@@ -10,6 +10,7 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { conversationFramesWriter } from "../../conversations/frames-writer.ts";
 import type { OwnerRecord } from "../../domain/agui/sequence.ts";
 import type { AguiEvent } from "../../domain/agui/types.ts";
 import { ChangeJournal } from "../changes.ts";
@@ -28,6 +29,11 @@ import {
   WORKER_COLUMNS,
   workerPatchColumns,
 } from "../columns.ts";
+import {
+  type ConversationFramesReads,
+  conversationFramesReads,
+  conversationFramesTx,
+} from "../conversation-frames.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import {
   type HumanInputReads,
@@ -156,6 +162,17 @@ function storeError(error: unknown): unknown {
 
 const ACTIVE_LIST = ACTIVE_STATUSES.map((s) => `'${s}'`).join(", ");
 
+/** See `RunStoreTx.releasableQueuedRun` (parameters: project, conversation). */
+const RELEASABLE_QUEUED_RUN = `SELECT * FROM runs q
+  WHERE q.project_id = ? AND q.conversation_id = ? AND q.run_id = q.root_run_id
+    AND q.queued_behind IS NOT NULL AND q.deleted_at IS NULL AND q.status IN (${ACTIVE_LIST})
+    AND NOT EXISTS (
+      SELECT 1 FROM runs a
+       WHERE a.project_id = q.project_id AND a.conversation_id = q.conversation_id
+         AND a.run_id = a.root_run_id AND a.pk < q.pk AND a.deleted_at IS NULL
+         AND a.status IN (${ACTIVE_LIST}))
+  ORDER BY q.pk LIMIT 1`;
+
 export class SqliteStore implements RunStore {
   readonly dialect = "sqlite" as const;
   private readonly writer: Database.Database;
@@ -175,6 +192,10 @@ export class SqliteStore implements RunStore {
   readonly humanInput: HumanInputReads = humanInputReads(
     statementRunner((sql) => this.readStatement(sql)),
   );
+  readonly conversationFrames: ConversationFramesReads = conversationFramesReads(
+    statementRunner((sql) => this.readStatement(sql)),
+    "e.data",
+  );
 
   constructor(private readonly options: SqliteStoreOptions) {
     mkdirSync(join(options.file, ".."), { recursive: true });
@@ -185,6 +206,8 @@ export class SqliteStore implements RunStore {
     this.writer.pragma(`synchronous = ${options.synchronous}`);
     this.writer.pragma("foreign_keys = ON");
     this.writer.pragma("busy_timeout = 5000");
+    // Conversation-stream frames (contract §8) commit with whatever made them.
+    this.changes.addWriter(conversationFramesWriter(this.changes));
   }
 
   async migrate(): Promise<void> {
@@ -553,20 +576,35 @@ export class SqliteStore implements RunStore {
     );
 
     const writeStatements = new Map<string, Database.Statement>();
-    const humanInput = humanInputTx(
-      statementRunner((sql) => {
-        let statement = writeStatements.get(sql);
-        if (!statement) {
-          statement = db.prepare(sql);
-          writeStatements.set(sql, statement);
-        }
-        return statement;
-      }),
+    const writeRunner = statementRunner((sql) => {
+      let statement = writeStatements.get(sql);
+      if (!statement) {
+        statement = db.prepare(sql);
+        writeStatements.set(sql, statement);
+      }
+      return statement;
+    });
+    const humanInput = humanInputTx(writeRunner);
+    const conversationFrames = conversationFramesTx(writeRunner);
+    const activeRoots = db.prepare(
+      `SELECT * FROM runs WHERE project_id = ? AND conversation_id = ? AND run_id = root_run_id
+         AND deleted_at IS NULL AND status IN (${ACTIVE_LIST}) ORDER BY pk`,
     );
+    const releasable = db.prepare(RELEASABLE_QUEUED_RUN);
 
     return {
       retention: sqliteRetentionTx(db),
       humanInput,
+      conversationFrames,
+      lockConversation: async () => {
+        // BEGIN IMMEDIATE already holds SQLite's single write lock.
+      },
+      activeRootRuns: async (projectId, conversationId) =>
+        (activeRoots.all(projectId, conversationId) as Row[]).map(decodeRun),
+      releasableQueuedRun: async (projectId, conversationId) => {
+        const row = releasable.get(projectId, conversationId) as Row | undefined;
+        return row ? decodeRun(row) : undefined;
+      },
       getRunForUpdate: async (projectId, runId) => {
         const row = selectRun.get(projectId, runId) as Row | undefined;
         return row ? decodeRun(row) : undefined;
@@ -627,6 +665,10 @@ export class SqliteStore implements RunStore {
           conversation.created_at,
         );
         const row = selectConversation.get(conversation.project_id, conversation.id) as Row;
+        // Its stream exists from the start: followers can subscribe before the first run.
+        if (result.changes > 0) {
+          await conversationFrames.ensureStream(conversation.project_id, conversation.id);
+        }
         return { conversation: decodeConversation(row), created: result.changes > 0 };
       },
       lockBootstrap: async () => {

@@ -1,0 +1,202 @@
+/**
+ * Storage of conversation streams (contract §8): each conversation's frame counter
+ * (`conversation_streams`) and its frames (`conversation_frames`), tables of migration 007.
+ * One implementation serves both stores, with `?` placeholders as in `human-input.ts`.
+ *
+ * A run event's frame stores only where the event is (run_pk, event_id): reading a frame joins
+ * the event row and wraps its JSON text verbatim — no second copy of every event. A lifecycle
+ * frame stores its name and data.
+ *
+ * Numbering: `appendFrames` bumps the conversation's counter by the number of frames and takes
+ * the ids it reserved. On PostgreSQL the bump holds the counter row until COMMIT, which is what
+ * makes ids commit in order (a transaction that got id n commits before anyone gets n+1); so
+ * callers bump as late as possible in their transaction (the journal writer runs just before
+ * COMMIT; the append fast path is one statement). Other conversations never wait on it.
+ */
+import { eventName } from "../live/sse-frames.ts";
+import type { SqlRunner } from "./human-input.ts";
+import type { StoredEvent } from "./types.ts";
+
+/** A frame to write: a run event's (eventId) or a lifecycle frame (name and data). */
+export type NewFrame =
+  | { runPk: number; eventId: number }
+  | { runPk: number; name: string; data: string };
+
+/** Where a conversation's stream stands. */
+export interface ConversationStreamRow {
+  pk: number;
+  project_id: string;
+  conversation_id: string;
+  latest_frame_id: number;
+}
+
+/** A conversation's position after a commit: for live fan-out (this and other instances). */
+export interface StreamPosition {
+  projectId: string;
+  streamPk: number;
+  latestFrameId: number;
+}
+
+export interface ConversationFramesTx {
+  /** Creates the conversation's stream unless it exists. */
+  ensureStream(projectId: string, conversationId: string): Promise<void>;
+  /**
+   * Numbers `frames` with the conversation's next ids (in order) and inserts them; returns the
+   * stream's new position. Creates the stream if it is missing.
+   */
+  appendFrames(
+    projectId: string,
+    conversationId: string,
+    frames: readonly NewFrame[],
+  ): Promise<StreamPosition>;
+  /** The project and conversation of each of these runs (by pk). */
+  conversationsOfRuns(
+    runPks: readonly number[],
+  ): Promise<Map<number, { projectId: string; conversationId: string }>>;
+}
+
+export interface ConversationFramesReads {
+  stream(projectId: string, conversationId: string): Promise<ConversationStreamRow | undefined>;
+  /** Frames with ids above `afterFrameId`, ascending, at most `limit` (frames of deleted runs skipped). */
+  readFrames(streamPk: number, afterFrameId: number, limit: number): Promise<StoredEvent[]>;
+}
+
+/** Rows per multi-row INSERT (5 parameters each). */
+const MAX_ROWS_PER_INSERT = 100;
+
+type Row = Record<string, unknown>;
+
+/**
+ * A frame as read: `event_id` is the frame id, `event_type` the SSE event name (already final:
+ * the PascalCase AG-UI type, or the lifecycle name), `json` the `data:` line.
+ */
+export class ConversationFrameRow implements StoredEvent {
+  readonly created_at = "";
+  constructor(
+    readonly event_id: number,
+    readonly event_type: string,
+    readonly json: string,
+  ) {}
+
+  get event(): never {
+    throw new Error("a conversation frame has no AG-UI event of its own");
+  }
+}
+
+export function conversationFramesTx(run: SqlRunner): ConversationFramesTx {
+  const ensureStream = async (projectId: string, conversationId: string) => {
+    await run(
+      `INSERT INTO conversation_streams (project_id, conversation_id, latest_frame_id)
+       VALUES (?, ?, 0) ON CONFLICT (project_id, conversation_id) DO NOTHING`,
+      [projectId, conversationId],
+    );
+  };
+  const bump = (projectId: string, conversationId: string, count: number) =>
+    run(
+      `UPDATE conversation_streams SET latest_frame_id = latest_frame_id + ?
+        WHERE project_id = ? AND conversation_id = ? RETURNING pk, latest_frame_id`,
+      [count, projectId, conversationId],
+    );
+  return {
+    ensureStream,
+    appendFrames: async (projectId, conversationId, frames) => {
+      let rows = await bump(projectId, conversationId, frames.length);
+      if (rows.length === 0) {
+        await ensureStream(projectId, conversationId);
+        rows = await bump(projectId, conversationId, frames.length);
+      }
+      const row = rows[0];
+      if (!row) throw new Error(`conversation stream ${conversationId} could not be created`);
+      const streamPk = Number(row.pk);
+      const latest = Number(row.latest_frame_id);
+      let frameId = latest - frames.length;
+      for (let i = 0; i < frames.length; i += MAX_ROWS_PER_INSERT) {
+        const chunk = frames.slice(i, i + MAX_ROWS_PER_INSERT);
+        await run(
+          `INSERT INTO conversation_frames (stream_pk, frame_id, run_pk, event_id, name, data)
+           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}`,
+          chunk.flatMap((frame) => [
+            streamPk,
+            ++frameId,
+            frame.runPk,
+            "eventId" in frame ? frame.eventId : null,
+            "eventId" in frame ? null : frame.name,
+            "eventId" in frame ? null : frame.data,
+          ]),
+        );
+      }
+      return { projectId, streamPk, latestFrameId: latest };
+    },
+    conversationsOfRuns: async (runPks) => {
+      const found = new Map<number, { projectId: string; conversationId: string }>();
+      if (runPks.length === 0) return found;
+      const rows = await run(
+        `SELECT pk, project_id, conversation_id FROM runs WHERE pk IN (${runPks.map(() => "?").join(", ")})`,
+        runPks,
+      );
+      for (const row of rows) {
+        found.set(Number(row.pk), {
+          projectId: row.project_id as string,
+          conversationId: row.conversation_id as string,
+        });
+      }
+      return found;
+    },
+  };
+}
+
+/**
+ * Committed reads. `eventText` spells the event row's JSON as text in the dialect
+ * (`e.data` in SQLite, `e.data::text` in PostgreSQL, where the column is `json`).
+ */
+export function conversationFramesReads(
+  run: SqlRunner,
+  eventText: string,
+): ConversationFramesReads {
+  return {
+    stream: async (projectId, conversationId) => {
+      const rows = await run(
+        `SELECT pk, project_id, conversation_id, latest_frame_id FROM conversation_streams
+          WHERE project_id = ? AND conversation_id = ?`,
+        [projectId, conversationId],
+      );
+      const row = rows[0];
+      return (
+        row && {
+          pk: Number(row.pk),
+          project_id: row.project_id as string,
+          conversation_id: row.conversation_id as string,
+          latest_frame_id: Number(row.latest_frame_id),
+        }
+      );
+    },
+    readFrames: async (streamPk, afterFrameId, limit) => {
+      const rows = await run(
+        `SELECT f.frame_id, f.event_id, f.name, f.data, r.run_id, e.event_type,
+                ${eventText} AS event_data
+           FROM conversation_frames f
+           JOIN runs r ON r.pk = f.run_pk AND r.deleted_at IS NULL
+           LEFT JOIN run_events e ON e.run_pk = f.run_pk AND e.event_id = f.event_id
+          WHERE f.stream_pk = ? AND f.frame_id > ?
+          ORDER BY f.frame_id
+          LIMIT ?`,
+        [streamPk, afterFrameId, limit],
+      );
+      const frames: StoredEvent[] = [];
+      for (const row of rows) frames.push(...decodeFrame(row));
+      return frames;
+    },
+  };
+}
+
+function decodeFrame(row: Row): StoredEvent[] {
+  const frameId = Number(row.frame_id);
+  if (row.event_id === null || row.event_id === undefined) {
+    return [new ConversationFrameRow(frameId, row.name as string, row.data as string)];
+  }
+  // The event row is being purged (its run was deleted meanwhile): the frame goes with it.
+  if (typeof row.event_data !== "string") return [];
+  // Verbatim: the event's stored JSON text is spliced in, never parsed and re-serialised.
+  const data = `{"run_id":${JSON.stringify(row.run_id)},"event_id":${Number(row.event_id)},"event":${row.event_data}}`;
+  return [new ConversationFrameRow(frameId, eventName(row.event_type as string), data)];
+}
