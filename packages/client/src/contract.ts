@@ -47,6 +47,7 @@ export type {
   InterruptListParams,
   LeaseInput,
   LoggedEvent,
+  MultitaskStrategy,
   Page,
   PageInfo,
   Problem,

@@ -4,13 +4,17 @@
  * conversation that already has an active run (contract §8).
  */
 import { randomUUID } from "node:crypto";
-import { RunlineError } from "@runline/client";
+import { type MultitaskStrategy, RunlineError } from "@runline/client";
 import { type Parsed, stringOption, UsageError } from "../args.ts";
 import { colourStatus } from "../format.ts";
 import { CONNECTION_HELP, type RunsCommand } from "./command.ts";
 
-const STRATEGIES = ["allow", "reject", "enqueue", "interrupt"] as const;
-type Strategy = (typeof STRATEGIES)[number];
+const STRATEGIES = [
+  "allow",
+  "reject",
+  "enqueue",
+  "interrupt",
+] as const satisfies readonly MultitaskStrategy[];
 const STATUSES = ["pending", "running"] as const;
 
 export const create: RunsCommand = {
@@ -71,7 +75,7 @@ ${CONNECTION_HELP}`,
           },
           parent_run_id: stringOption(parsed, "parent"),
           public_id: stringOption(parsed, "public-id"),
-          ...(strategy !== undefined && { multitask_strategy: strategy satisfies Strategy }),
+          multitask_strategy: strategy,
         },
         { signal },
       );
@@ -87,7 +91,7 @@ ${CONNECTION_HELP}`,
       return 0;
     }
     const { run } = reply;
-    const queued = (run as { queued_behind?: string | null }).queued_behind;
+    const queued = run.queued_behind;
     io.out(
       `Created run ${run.run_id} in conversation ${run.owner.id}: ${colourStatus(run.status, style)}` +
         `${queued ? style.dim(` (queued behind ${queued})`) : ""}\n`,

@@ -111,7 +111,7 @@ export class ConversationTimeline {
         parent_run_id: record.parent_run_id,
         status,
         waiting_reason: record.waiting_reason,
-        queued_behind: (record as { queued_behind?: string | null }).queued_behind ?? null,
+        queued_behind: record.queued_behind,
         created_at: record.created_at,
         started_at: record.started_at,
         completed_at: record.finished_at,
@@ -203,10 +203,7 @@ export class ConversationTimeline {
   // ── folding ─────────────────────────────────────────────────────────────────────────────
 
   private runFrame(summary: RunSummary, receivedAt: number): void {
-    const run = this.upsert({
-      ...summary,
-      queued_behind: (summary as { queued_behind?: string | null }).queued_behind ?? null,
-    });
+    const run = this.upsert(summary);
     const instant = this.lifecycleInstant(run, receivedAt);
     const wait = run.marks.findLast((m) => m.kind === "wait" && m.open);
     if (run.status === "waiting" && !wait) {
