@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/run.ts            full run (several minutes)
  *   node --import tsx bench/run.ts --quick    smoke run, under 2 minutes (CI; no thresholds)
- *   options: --only=1,2,4   scenarios to run (1–9)
+ *   options: --only=1,2,4   scenarios to run (1–10)
  *            --stores=sqlite,postgres   which stores (PostgreSQL also needs a URL, below)
  *            --out=FILE     results file (default bench/results/<date>[-quick].json)
  *            --markdown     also print the table as Markdown
@@ -36,6 +36,7 @@ import {
   historyScenario,
   manyRunsScenario,
 } from "./scenarios/append.ts";
+import { conversationScenario } from "./scenarios/conversations.ts";
 import {
   type FanoutOutcome,
   fanoutScenario,
@@ -242,7 +243,33 @@ try {
     await step("9 runtime: tsx vs compiled", loadMs * 2 + 10_000, () => runtimeScenario(b));
   }
 
+  // ── Conversation streams (scenario 10), SQLite FULL ──
+  if (wanted(10)) {
+    await step("10 conversation streams", loadMs * 2 * settings.rounds + 20_000, async () => {
+      const server = await b.startRunline({ store: "sqlite", synchronous: "FULL" });
+      try {
+        await conversationScenario(b, server);
+      } finally {
+        await server.child.stop();
+      }
+    });
+  }
+
   // ── PostgreSQL ──
+  if (pgUrl && wantedPg(10)) {
+    await step(
+      "10 conversation streams [postgres]",
+      loadMs * 2 * settings.rounds + 20_000,
+      async () => {
+        const server = await b.startRunline({ store: "postgres" });
+        try {
+          await conversationScenario(b, server);
+        } finally {
+          await server.child.stop();
+        }
+      },
+    );
+  }
   if (pgUrl && (wantedPg(1) || wantedPg(2) || wantedPg(3) || wantedPg(5))) {
     await step("PostgreSQL: scenarios 1–3, 5", loadMs * 4, async () => {
       const server = await b.startRunline({ store: "postgres" });

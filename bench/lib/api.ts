@@ -22,10 +22,10 @@ export class RunlineApi {
   }
 
   /** A running run with an open assistant message (so TEXT_MESSAGE_CONTENT appends are valid). */
-  async createStreamingRun(runId: string): Promise<void> {
+  async createStreamingRun(runId: string, conversationId = newConversationId()): Promise<void> {
     await this.request("POST", "/runs", {
       kind: "agent",
-      owner: { kind: "conversation", id: newConversationId() },
+      owner: { kind: "conversation", id: conversationId },
       request: { agent_id: "bench-agent", initial_status: "running" },
       public_id: runId,
     });
@@ -33,14 +33,20 @@ export class RunlineApi {
   }
 
   /** Creates `count` streaming runs named `${prefix}-${i}`, `concurrency` at a time. */
-  async createStreamingRuns(prefix: string, count: number, concurrency = 16): Promise<string[]> {
+  async createStreamingRuns(
+    prefix: string,
+    count: number,
+    concurrency = 16,
+    /** All in this conversation (default: each in its own). */
+    conversationId?: string,
+  ): Promise<string[]> {
     const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.min(concurrency, count) }, async () => {
         while (next < ids.length) {
           const id = ids[next++] as string;
-          await this.createStreamingRun(id);
+          await this.createStreamingRun(id, conversationId);
         }
       }),
     );

@@ -73,7 +73,11 @@ function eventsIn(message: EventSourceMessage): unknown[] {
 }
 
 function sentAtOf(event: unknown): number | undefined {
-  const value = (event as { value?: { sentAt?: unknown } } | null)?.value;
+  // A conversation stream's frame wraps the event: {run_id, event_id, event} (contract §8).
+  const inner = (event as { event?: unknown } | null)?.event;
+  const value = (
+    (typeof inner === "object" ? inner : event) as { value?: { sentAt?: unknown } } | null
+  )?.value;
   return typeof value?.sentAt === "number" ? value.sentAt : undefined;
 }
 

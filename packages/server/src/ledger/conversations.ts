@@ -33,7 +33,7 @@ export async function getConversation(
 
 /**
  * A conversation's stream (contract §8): its frame counter's row, for the caller's project;
- * 404 when the conversation does not exist there. Every conversation has one from its creation
+ * 404 when the conversation does not exist there (also once deleted). Every conversation has one from its creation
  * (migration 007 gave one to those that existed before); should it be missing all the same, it
  * is created here rather than refusing to follow.
  */
@@ -42,9 +42,11 @@ export async function getConversationStream(
   auth: AuthContext,
   id: string,
 ): Promise<ConversationStreamRow> {
+  // The conversation itself decides visibility (a deleted one is 404; its counter stays, so
+  // ids keep increasing should it be created again).
+  await getConversation(ctx, auth, id);
   const stream = await ctx.store.conversationFrames.stream(auth.projectId, id);
   if (stream) return stream;
-  await getConversation(ctx, auth, id);
   await ctx.store.transaction((tx) => tx.conversationFrames.ensureStream(auth.projectId, id));
   const created = await ctx.store.conversationFrames.stream(auth.projectId, id);
   if (!created) throw Problems.notFound(`Conversation ${id} not found`);

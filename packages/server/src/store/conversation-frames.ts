@@ -61,7 +61,22 @@ export interface ConversationFramesReads {
   readFrames(streamPk: number, afterFrameId: number, limit: number): Promise<StoredEvent[]>;
 }
 
-/** Rows per multi-row INSERT (5 parameters each). */
+/** PostgreSQL: bump the counter and insert the numbered frames, one statement. */
+const POSTGRES_APPEND_FRAMES = `WITH stream AS (
+    UPDATE conversation_streams SET latest_frame_id = latest_frame_id + ?::bigint
+     WHERE project_id = ? AND conversation_id = ? RETURNING pk, latest_frame_id
+  ), frames AS (
+    INSERT INTO conversation_frames (stream_pk, frame_id, run_pk, event_id, name, data)
+    SELECT stream.pk, stream.latest_frame_id - cardinality(f0.run_pks) + f.ord,
+           f.run_pk, f.event_id, f.name, f.data
+      FROM stream,
+           (SELECT ?::bigint[] AS run_pks, ?::bigint[] AS event_ids, ?::text[] AS names, ?::text[] AS datas) f0,
+           unnest(f0.run_pks, f0.event_ids, f0.names, f0.datas)
+             WITH ORDINALITY AS f (run_pk, event_id, name, data, ord)
+  )
+  SELECT pk, latest_frame_id FROM stream`;
+
+/** Rows per multi-row INSERT (6 parameters each). */
 const MAX_ROWS_PER_INSERT = 100;
 
 type Row = Record<string, unknown>;
@@ -83,7 +98,14 @@ export class ConversationFrameRow implements StoredEvent {
   }
 }
 
-export function conversationFramesTx(run: SqlRunner): ConversationFramesTx {
+/**
+ * `dialect` "postgres" numbers and inserts a batch in one statement (one round trip while the
+ * counter row is held); SQLite has no data-modifying CTEs, and no round trips to save.
+ */
+export function conversationFramesTx(
+  run: SqlRunner,
+  dialect: "sqlite" | "postgres",
+): ConversationFramesTx {
   const ensureStream = async (projectId: string, conversationId: string) => {
     await run(
       `INSERT INTO conversation_streams (project_id, conversation_id, latest_frame_id)
@@ -100,6 +122,31 @@ export function conversationFramesTx(run: SqlRunner): ConversationFramesTx {
   return {
     ensureStream,
     appendFrames: async (projectId, conversationId, frames) => {
+      if (dialect === "postgres") {
+        const numbered = async () =>
+          (
+            await run(POSTGRES_APPEND_FRAMES, [
+              frames.length,
+              projectId,
+              conversationId,
+              frames.map((f) => f.runPk),
+              frames.map((f) => ("eventId" in f ? f.eventId : null)),
+              frames.map((f) => ("eventId" in f ? null : f.name)),
+              frames.map((f) => ("eventId" in f ? null : f.data)),
+            ])
+          )[0];
+        let row = await numbered();
+        if (!row) {
+          await ensureStream(projectId, conversationId);
+          row = await numbered();
+        }
+        if (!row) throw new Error(`conversation stream ${conversationId} could not be created`);
+        return {
+          projectId,
+          streamPk: Number(row.pk),
+          latestFrameId: Number(row.latest_frame_id),
+        };
+      }
       let rows = await bump(projectId, conversationId, frames.length);
       if (rows.length === 0) {
         await ensureStream(projectId, conversationId);

@@ -244,6 +244,44 @@ describeEachStore("following a conversation over SSE (contract §8)", (server) =
     assert.ok(!stream.raw.includes("s3cret"));
   });
 
+  test("interrupts: completing with an interrupt outcome gives interrupt.opened frames after RunFinished; the resuming run's creation gives interrupt.closed", async () => {
+    const cid = await newConversation(server());
+    const stream = await follow(server(), cid);
+    const run = await createRun(server(), { conversationId: cid }, { initial_status: "running" });
+    const interrupt = { id: "i-1", reason: "tool_approval", message: "Approve?", toolCallId: "tc" };
+    const done = await server().request("POST", `/runs/${run.run_id}/complete`, {
+      status: "completed",
+      outcome: { type: "interrupt", interrupts: [interrupt] },
+    });
+    assert.equal(done.status, 200, done.text);
+    const resumed = await server().request("POST", "/runs", {
+      kind: "agent",
+      owner: { kind: "conversation", id: cid },
+      request: {
+        agent_id: "agent-1",
+        resume: [{ interruptId: "i-1", status: "resolved", payload: { ok: true } }],
+      },
+    });
+    assert.equal(resumed.status, 202, resumed.text);
+    assert.ok(await stream.until((s) => s.events.some((e) => e.event === "interrupt.closed")));
+    stream.abort();
+    await stream.done;
+    const names = stream.events.map((e) => e.event);
+    assert.deepEqual(names.slice(0, 3), ["run.created", "RunStarted", "run.status"]);
+    const opened = names.indexOf("interrupt.opened");
+    assert.ok(opened > names.indexOf("RunFinished"));
+    const openedFrame = stream.events[opened]!.data;
+    assert.equal(openedFrame.run_id, run.run_id);
+    assert.equal(openedFrame.status, "open");
+    assert.deepEqual(openedFrame.interrupt, interrupt);
+    const closed = stream.events.find((e) => e.event === "interrupt.closed")!.data;
+    assert.equal(closed.status, "resolved");
+    assert.equal(closed.resolved_by_run_id, resumed.body.run.run_id);
+    // The resuming run's creation comes first in its transaction.
+    assert.equal(names.indexOf("interrupt.closed"), names.lastIndexOf("run.created") + 1);
+    assert.deepEqual(stream.ids, range(1, stream.ids.length));
+  });
+
   test("a deleted run's frames are gone from the stream; the others keep their ids", async () => {
     const cid = await newConversation(server());
     const gone = await createRun(server(), { conversationId: cid }, { initial_status: "running" });
@@ -261,7 +299,7 @@ describeEachStore("following a conversation over SSE (contract §8)", (server) =
     assert.deepEqual(after.ids, range(6, 10));
   });
 
-  test("refusals come before the stream, as problem JSON: unknown or foreign conversation 404, bad Last-Event-ID or ?after= 400", async () => {
+  test("refusals come before the stream, as problem JSON: unknown, deleted or foreign conversation 404, bad Last-Event-ID or ?after= 400", async () => {
     const missing = await server().request("GET", streamPath(randomUUID()));
     assert.equal(missing.status, 404);
     const cid = await newConversation(server());
@@ -281,5 +319,8 @@ describeEachStore("following a conversation over SSE (contract §8)", (server) =
     }
     const notUuid = await server().request("GET", streamPath("not-a-uuid"));
     assert.equal(notUuid.status, 400);
+    const deleted = await server().request("DELETE", `/conversations/${cid}`);
+    assert.equal(deleted.status, 204, deleted.text);
+    assert.equal((await server().request("GET", streamPath(cid))).status, 404);
   });
 });

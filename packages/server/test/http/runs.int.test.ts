@@ -15,6 +15,7 @@ const SUMMARY_KEYS = [
   "metadata",
   "owner",
   "parent_run_id",
+  "queued_behind",
   "root_run_id",
   "run_id",
   "started_at",
@@ -57,6 +58,7 @@ const RECORD_KEYS = [
   "implementation_kind",
   "worker_key",
   "metadata",
+  "queued_behind",
 ].sort();
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

@@ -142,6 +142,68 @@ describe("RunStream", () => {
     );
   });
 
+  it("with gaps allowed (a conversation's frames, contract §8), every row above `after` arrives once, in order, whatever the interleaving, and no row ends the stream", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.nat(3), { maxLength: 10 }),
+        fc.nat(30),
+        fc.array(fc.array(fc.nat(3), { minLength: 1, maxLength: 5 }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        async (s, initialGaps, afterSeed, batches) => {
+          const log: StoredEvent[] = [];
+          const add = (gap: number, type = "CUSTOM") =>
+            log.push(row((log.at(-1)?.event_id ?? 0) + 1 + gap, type));
+          for (const gap of initialGaps) add(gap);
+          const latest = log.at(-1)?.event_id ?? 0;
+          const after = afterSeed % (latest + 1);
+          const read: ReadEvents = (_pk, from, limit) =>
+            s.schedule(Promise.resolve(log.filter((r) => r.event_id > from).slice(0, limit)));
+          const hub = new LiveHub({ readEvents: read, batchSize: 3 });
+          const sink = new FakeSink();
+          const ends: StreamEndReason[] = [];
+          const stream = new RunStream({
+            runPk: 1,
+            after,
+            latestEventId: latest,
+            terminal: false,
+            hub,
+            readEvents: read,
+            sink,
+            maxBufferedEvents: 16,
+            frame: (r) => `id: ${r.event_id}\nevent: x\ndata: ${r.json}\n\n`,
+            endsStream: () => false,
+            gaps: true,
+            onEnd: (reason) => ends.push(reason),
+          });
+          stream.start();
+          let producer = Promise.resolve();
+          for (const gaps of batches) {
+            producer = producer
+              .then(() => s.schedule(Promise.resolve()))
+              .then(() => {
+                // A RUN_FINISHED inside a conversation's log does not end its stream.
+                for (const gap of gaps) add(gap, gap === 0 ? "RUN_FINISHED" : "CUSTOM");
+                hub.announce(1, log.at(-1)!.event_id);
+              });
+          }
+          await s.waitFor(producer);
+          await s.waitAll();
+          assert.deepEqual(
+            sink.ids,
+            log.filter((r) => r.event_id > after).map((r) => r.event_id),
+          );
+          assert.deepEqual(ends, []);
+          stream.end("client_closed");
+          assert.equal(hub.subscriberCount, 0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("a live reader whose socket does not drain is dropped past maxBufferedEvents; the hub never waits", async () => {
     const log = [row(1)];
     const { sink, hub, ends } = follow(log);

@@ -796,7 +796,7 @@ function sqlRunner(exec: Exec): SqlRunner {
 
 /** The operations of one transaction, every statement run through `exec` on its connection. */
 function transactionOps(exec: Exec): RunStoreTxOps {
-  const conversationFrames = conversationFramesTx(sqlRunner(exec));
+  const conversationFrames = conversationFramesTx(sqlRunner(exec), "postgres");
   return {
     retention: postgresRetentionTx(exec),
     humanInput: humanInputTx(sqlRunner(exec)),

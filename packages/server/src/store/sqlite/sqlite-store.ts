@@ -585,7 +585,7 @@ export class SqliteStore implements RunStore {
       return statement;
     });
     const humanInput = humanInputTx(writeRunner);
-    const conversationFrames = conversationFramesTx(writeRunner);
+    const conversationFrames = conversationFramesTx(writeRunner, "sqlite");
     const activeRoots = db.prepare(
       `SELECT * FROM runs WHERE project_id = ? AND conversation_id = ? AND run_id = root_run_id
          AND deleted_at IS NULL AND status IN (${ACTIVE_LIST}) ORDER BY pk`,
