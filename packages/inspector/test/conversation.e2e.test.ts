@@ -75,7 +75,9 @@ describe("the conversation timeline in the inspector (headless Chromium)", {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { level: 1, name: "Runs" }).waitFor();
     requests.length = 0;
-    await page.goto(`${server.url}/ui/conversations/${conversationId}`);
+    // From the runs list filtered to the conversation, its timeline is one link away.
+    await page.goto(`${server.url}/ui/?conversation_id=${conversationId}`);
+    await page.getByRole("link", { name: /^Timeline of conversation/ }).click();
     await page.getByRole("heading", { level: 1, name: `Conversation ${conversationId}` }).waitFor();
 
     // The parent first, the child under it (indented one level, pointing at its parent).
