@@ -25,9 +25,13 @@ function previewOf(frame: ConversationFrame, style: Style): string {
       return eventPreview(frame.event, style);
     case "run.created":
     case "run.status": {
-      const { status, waiting_reason, parent_run_id } = frame.run;
+      const { status, waiting_reason, parent_run_id, queued_behind } = frame.run;
       const shown = colourStatus(waiting_reason ? `${status} (${waiting_reason})` : status, style);
-      return parent_run_id ? `${shown} ${style.dim(`child of ${shortId(parent_run_id)}`)}` : shown;
+      const notes = [
+        parent_run_id && `child of ${shortId(parent_run_id)}`,
+        queued_behind && `queued behind ${shortId(queued_behind)}`,
+      ].filter(Boolean);
+      return notes.length > 0 ? `${shown} ${style.dim(notes.join(", "))}` : shown;
     }
     case "interrupt.opened":
     case "interrupt.closed": {

@@ -4,7 +4,7 @@
  * conversation that already has an active run (contract §8).
  */
 import { randomUUID } from "node:crypto";
-import { type MultitaskStrategy, RunlineError } from "@runline/client";
+import type { MultitaskStrategy } from "@runline/client";
 import { type Parsed, stringOption, UsageError } from "../args.ts";
 import { colourStatus } from "../format.ts";
 import { CONNECTION_HELP, type RunsCommand } from "./command.ts";
@@ -62,30 +62,22 @@ ${CONNECTION_HELP}`,
     if (agentId === undefined) throw new UsageError("--agent <agent_id> is required");
     const conversationId = stringOption(parsed, "conversation") ?? randomUUID();
     const strategy = oneOf(parsed, "multitask-strategy", STRATEGIES);
-    let reply: Awaited<ReturnType<typeof client.createRun>>;
-    try {
-      reply = await client.createRun(
-        {
-          kind: "agent",
-          owner: { kind: "conversation", id: conversationId },
-          request: {
-            agent_id: agentId,
-            initial_status: oneOf(parsed, "status", STATUSES),
-            metadata: metadataOption(parsed),
-          },
-          parent_run_id: stringOption(parsed, "parent"),
-          public_id: stringOption(parsed, "public-id"),
-          multitask_strategy: strategy,
+    // A busy conversation (reject) fails with the server's detail, which names the active runs.
+    const reply = await client.createRun(
+      {
+        kind: "agent",
+        owner: { kind: "conversation", id: conversationId },
+        request: {
+          agent_id: agentId,
+          initial_status: oneOf(parsed, "status", STATUSES),
+          metadata: metadataOption(parsed),
         },
-        { signal },
-      );
-    } catch (error) {
-      const active = activeRunIds(error);
-      if (active.length > 0 && !json) {
-        io.err(`runline: the conversation is busy with ${active.join(", ")}\n`);
-      }
-      throw error;
-    }
+        parent_run_id: stringOption(parsed, "parent"),
+        public_id: stringOption(parsed, "public-id"),
+        multitask_strategy: strategy,
+      },
+      { signal },
+    );
     if (json) {
       io.out(`${JSON.stringify(reply)}\n`);
       return 0;
@@ -127,11 +119,4 @@ function metadataOption(parsed: Parsed): Record<string, unknown> | undefined {
     throw new UsageError(`--metadata must be a JSON object, got "${text}"`);
   }
   return value as Record<string, unknown>;
-}
-
-/** The `active_run_ids` of a `conversation_busy` answer (empty for any other error). */
-function activeRunIds(error: unknown): string[] {
-  if (!(error instanceof RunlineError) || error.code !== "conversation_busy") return [];
-  const ids = error.problem.active_run_ids;
-  return Array.isArray(ids) ? ids.map(String) : [];
 }
