@@ -23,10 +23,13 @@ Usage:
   runline keys create|list|revoke …      manage a project's API keys
   runline runs ls                        list runs, newest first
   runline runs show <run_id>             a run's record
+  runline runs create --agent <agent_id> create a run (--multitask-strategy for a busy
+                                         conversation)
   runline runs events <run_id>           a page of a run's event log
   runline runs tail <run_id>             follow a run live until it ends
   runline runs cancel <run_id>           cancel a run
   runline runs rm <run_id>               delete an ended run and its descendants
+  runline conversations tail <id>        follow a conversation live: all its runs
   runline conversations rm <id>          delete a conversation and all its runs
   runline runs inputs <conversation_id>  input requests waiting for an answer
   runline runs answer <conversation_id> <input_request_id>

@@ -50,6 +50,7 @@ import type {
   WorkerSession,
   WorkerSessionInput,
 } from "./contract.ts";
+import { ConversationHandle } from "./conversation.ts";
 import { HumanInputApi } from "./human-input.ts";
 import { RunHandle, type RunHandleOptions } from "./run-handle.ts";
 import { followRun, type StreamedEvent, type StreamOptions } from "./stream.ts";
@@ -112,9 +113,19 @@ export class RunlineClient {
     return this.get(path`/conversations/${conversationId}`, {}, options);
   }
 
+  /** A handle for following the conversation live over one connection (docs/api.md §8). */
+  conversation(conversationId: string): ConversationHandle {
+    return new ConversationHandle(this.transport, conversationId);
+  }
+
   // ── Runs (docs/api.md §4.1, §4.2) ────────────────────────────────────────────────────────
 
-  /** `POST /runs`: creates a run (idempotent on `public_id`). */
+  /**
+   * `POST /runs`: creates a run (idempotent on `public_id`). `multitask_strategy` says what
+   * happens when the conversation already has an active root run (docs/api.md §8): `allow` (default),
+   * `reject` (409 `conversation_busy`, `problem.active_run_ids`), `enqueue` (created pending
+   * with `queued_behind`) or `interrupt` (the active root runs are cancelled).
+   */
   createRun(input: CreateRunInput, options?: RequestOptions): Promise<Accepted<RunSummary>> {
     return this.post("/runs", input, options);
   }

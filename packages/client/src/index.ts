@@ -9,6 +9,7 @@ export type { BackoffOptions } from "./backoff.ts";
 export { DEFAULT_MAX_BATCH_BYTES, MAX_EVENTS_PER_REQUEST } from "./batches.ts";
 export { RunlineClient, type RunlineClientOptions } from "./client.ts";
 export type * from "./contract.ts";
+export { ConversationHandle, type FollowConversationOptions } from "./conversation.ts";
 export {
   EventCursorConflictError,
   type ProblemBody,
@@ -29,12 +30,8 @@ export {
   RunHandle,
   type RunHandleOptions,
 } from "./run-handle.ts";
-export {
-  isTerminalEvent,
-  type ReconnectOptions,
-  type StreamedEvent,
-  type StreamOptions,
-} from "./stream.ts";
+export type { FollowOptions, ReconnectOptions } from "./sse.ts";
+export { isTerminalEvent, type StreamedEvent, type StreamOptions } from "./stream.ts";
 export type {
   Credentials,
   FetchLike,

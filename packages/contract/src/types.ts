@@ -185,3 +185,67 @@ export type InterruptListParams = Partial<z.output<typeof InterruptListQuery>>;
 export type ResumeEntry = z.input<typeof ResumeEntries>[number];
 /** A RUN_FINISHED outcome given to `completeRun` (`{type: "interrupt", interrupts}`). */
 export type RunOutcome = z.input<typeof RunOutcomeSchema>;
+
+// ── Conversation streams (§8) ───────────────────────────────────────────────────────────────
+
+export type RunFrameType = "run.created" | "run.status";
+export type InputRequestFrameType =
+  | "input_request.created"
+  | "input_request.submitted"
+  | "input_request.cancelled"
+  | "input_request.expired";
+export type InterruptFrameType = "interrupt.opened" | "interrupt.closed";
+/** The `event:` names of the conversation stream's lifecycle frames. */
+export type ConversationLifecycleType = RunFrameType | InputRequestFrameType | InterruptFrameType;
+
+/** The `data:` of a run-event frame on `GET /conversations/{cid}/stream`. */
+export interface ConversationEventData {
+  run_id: string;
+  /** The event's id in its run's own log. */
+  event_id: number;
+  event: AguiEvent;
+}
+
+/**
+ * One frame of a conversation stream as the client yields it. `id` is the frame's
+ * conversation event id (what `Last-Event-ID` resumes after); `run_id` the run it is about.
+ * `type` tells the kinds apart: `"event"` for a run's AG-UI event (its SSE `event:` name is the
+ * PascalCase AG-UI type), else the lifecycle frame's name.
+ */
+export type ConversationFrame =
+  | ConversationEventFrame
+  | ConversationRunFrame
+  | ConversationInputRequestFrame
+  | ConversationInterruptFrame;
+
+/** A run's AG-UI event, verbatim, with its id in the run's log. */
+export interface ConversationEventFrame extends ConversationEventData {
+  id: number;
+  type: "event";
+  /** `event.type`, e.g. `TEXT_MESSAGE_CONTENT`. */
+  event_type: string;
+}
+
+/** A run was created, or its status changed (waiting included): its canonical summary. */
+export interface ConversationRunFrame {
+  id: number;
+  type: RunFrameType;
+  run_id: string;
+  run: RunSummary;
+}
+
+/** An input request of a run of the conversation opened or closed (secrets removed). */
+export interface ConversationInputRequestFrame {
+  id: number;
+  type: InputRequestFrameType;
+  run_id: string;
+  input_request: InputRequest;
+}
+
+/** An AG-UI interrupt of a run of the conversation opened or closed. */
+export interface ConversationInterruptFrame {
+  id: number;
+  type: InterruptFrameType;
+  run_id: string;
+  interrupt: InterruptItem;
+}

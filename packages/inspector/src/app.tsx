@@ -3,6 +3,7 @@
  * navigation and sign-out, and the page for the current URL.
  */
 import { useCallback, useState } from "react";
+import { ConversationPage } from "./components/conversation-page.tsx";
 import { JumpToRun } from "./components/jump-to-run.tsx";
 import { NotFoundPage } from "./components/not-found-page.tsx";
 import { RunByIdPage } from "./components/run-by-id-page.tsx";
@@ -67,6 +68,9 @@ function Shell(props: { onSignOut: () => void }) {
       </header>
       <main id="main" tabIndex={-1}>
         {route.name === "runs" && <RunsPage query={route.query} />}
+        {route.name === "conversation" && (
+          <ConversationPage key={route.conversationId} conversationId={route.conversationId} />
+        )}
         {route.name === "run" && (
           <RunPage
             key={`${route.conversationId}/${route.runId}`}

@@ -3,10 +3,11 @@ import { runCommandGroup } from "../command-group.ts";
 import type { Io } from "../io.ts";
 import { CONNECTION_HELP, type RunsCommand } from "../runs/command.ts";
 import { rm } from "./rm.ts";
+import { tail } from "./tail.ts";
 
-const COMMANDS: readonly RunsCommand[] = [rm];
+const COMMANDS: readonly RunsCommand[] = [tail, rm];
 
-export const CONVERSATIONS_USAGE = `runline conversations — delete conversations over HTTP
+export const CONVERSATIONS_USAGE = `runline conversations — follow and delete conversations over HTTP
 
 Usage:
 ${COMMANDS.map((c) => `  runline ${c.summary}`).join("\n")}

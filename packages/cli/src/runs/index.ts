@@ -4,6 +4,7 @@ import type { Io } from "../io.ts";
 import { answer } from "./answer.ts";
 import { cancel } from "./cancel.ts";
 import { CONNECTION_HELP, type RunsCommand } from "./command.ts";
+import { create } from "./create.ts";
 import { events } from "./events.ts";
 import { inputs } from "./inputs.ts";
 import { ls } from "./ls.ts";
@@ -11,9 +12,19 @@ import { rm } from "./rm.ts";
 import { show } from "./show.ts";
 import { tail } from "./tail.ts";
 
-const COMMANDS: readonly RunsCommand[] = [ls, show, events, tail, cancel, rm, inputs, answer];
+const COMMANDS: readonly RunsCommand[] = [
+  ls,
+  show,
+  create,
+  events,
+  tail,
+  cancel,
+  rm,
+  inputs,
+  answer,
+];
 
-export const RUNS_USAGE = `runline runs — list, inspect, follow, cancel and delete runs, and answer their input requests, over HTTP
+export const RUNS_USAGE = `runline runs — list, inspect, create, follow, cancel and delete runs, and answer their input requests, over HTTP
 
 Usage:
 ${COMMANDS.map((c) => `  runline ${c.summary}`).join("\n")}

@@ -10,7 +10,7 @@ import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "
 import { isAbort, useApi } from "../lib/api.tsx";
 import { mayDeleteRuns, useCanWrite, useCredential } from "../lib/credential.ts";
 import { RunFollower } from "../lib/follower.ts";
-import { Link, runsHref } from "../lib/router.tsx";
+import { conversationHref, Link, runsHref } from "../lib/router.tsx";
 import { usePolling } from "../lib/use-poll.ts";
 import { CancelAction } from "./cancel-action.tsx";
 import { ConversationView } from "./conversation-view.tsx";
@@ -47,7 +47,7 @@ export function RunPage(props: { conversationId: string; runId: string }) {
     <div className="page run-page">
       <nav aria-label="Breadcrumb" className="breadcrumb">
         <Link href={runsHref({})}>Runs</Link> ›{" "}
-        <Link href={runsHref({ conversation_id: conversationId })}>
+        <Link href={conversationHref(conversationId)}>
           Conversation <span className="mono">{conversationId.slice(0, 8)}…</span>
         </Link>{" "}
         › <span aria-current="page">Run</span>

@@ -7,7 +7,7 @@ import type { Page, RunListParams, RunSummary } from "@runline/client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { isAbort, useApi } from "../lib/api.tsx";
 import { formatClock } from "../lib/format.ts";
-import { navigate, runsHref } from "../lib/router.tsx";
+import { conversationHref, Link, navigate, runsHref } from "../lib/router.tsx";
 import { usePolling } from "../lib/use-poll.ts";
 import { PageHeading } from "./page-heading.tsx";
 import { Pager } from "./pager.tsx";
@@ -82,6 +82,14 @@ export function RunsPage(props: { query: URLSearchParams }) {
     <div className="page">
       <PageHeading title="Runs" />
       <RunsFilters value={filters} onChange={(next) => go(next)} />
+      {filters.conversation_id && (
+        <p>
+          <Link href={conversationHref(filters.conversation_id)}>
+            Timeline of conversation{" "}
+            <span className="mono">{filters.conversation_id.slice(0, 8)}…</span>
+          </Link>
+        </p>
+      )}
       <div className="list-status">
         <p>
           {updatedAt

@@ -3,6 +3,7 @@
  *
  * Routes:
  * - `/ui/` — the runs list; filters and the page cursor live in the query string;
+ * - `/ui/conversations/{conversation_id}` — a conversation: the timeline of its runs, live;
  * - `/ui/conversations/{conversation_id}/runs/{run_id}` — a run;
  * - `/ui/runs/{run_id}` — a run by id alone (resolved to its conversation, then replaced).
  */
@@ -13,6 +14,7 @@ const CHANGE = "runline:navigate";
 
 export type Route =
   | { name: "runs"; query: URLSearchParams }
+  | { name: "conversation"; conversationId: string }
   | { name: "run"; conversationId: string; runId: string }
   | { name: "run-by-id"; runId: string }
   | { name: "not-found"; path: string };
@@ -21,6 +23,9 @@ export function parseRoute(pathname: string, search: string): Route {
   const path = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
   const parts = path.split("/").filter(Boolean).map(safeDecode);
   if (parts.length === 0) return { name: "runs", query: new URLSearchParams(search) };
+  if (parts.length === 2 && parts[0] === "conversations") {
+    return { name: "conversation", conversationId: parts[1]! };
+  }
   if (parts.length === 4 && parts[0] === "conversations" && parts[2] === "runs") {
     return { name: "run", conversationId: parts[1]!, runId: parts[3]! };
   }
@@ -39,6 +44,10 @@ function safeDecode(segment: string): string {
 /** The in-app URL of a run's page. */
 export const runHref = (conversationId: string, runId: string): string =>
   `${BASE}/conversations/${encodeURIComponent(conversationId)}/runs/${encodeURIComponent(runId)}`;
+
+/** The in-app URL of a conversation's page (the timeline of its runs). */
+export const conversationHref = (conversationId: string): string =>
+  `${BASE}/conversations/${encodeURIComponent(conversationId)}`;
 
 /** The in-app URL of a run known only by id. */
 export const runByIdHref = (runId: string): string => `${BASE}/runs/${encodeURIComponent(runId)}`;
