@@ -25,8 +25,10 @@ import type {
   CreateApiKeyBody,
   CreateConversationBody,
   CreatedApiKeySchema,
+  CreatedWebhookSchema,
   CreateInputRequestBody,
   CreateRunBody,
+  CreateWebhookBody,
   CurrentCredentialSchema,
   cancelledOf,
   completedOf,
@@ -59,6 +61,10 @@ import type {
   ToolResultBody,
   ToolResultResponse,
   WaitBody,
+  WebhookDeliveryListQuery,
+  WebhookDeliverySchema,
+  WebhookEventTypeSchema,
+  WebhookSchema,
   WorkerRunSchema,
   WorkerSchema,
   WorkerSessionBody,
@@ -171,3 +177,16 @@ export type InterruptListParams = Partial<z.output<typeof InterruptListQuery>>;
 export type ResumeEntry = z.input<typeof ResumeEntries>[number];
 /** A RUN_FINISHED outcome given to `completeRun` (`{type: "interrupt", interrupts}`). */
 export type RunOutcome = z.input<typeof RunOutcomeSchema>;
+
+// ── Webhooks (§10) ──────────────────────────────────────────────────────────────────────────
+
+/** A change a webhook can subscribe to (`run.completed`, `input_request.created`, …). */
+export type WebhookEventType = z.output<typeof WebhookEventTypeSchema>;
+/** A webhook as listed (never its secret). */
+export type Webhook = z.output<typeof WebhookSchema>;
+/** The answer to creating a webhook: its `secret` is shown only here. */
+export type CreatedWebhook = z.output<typeof CreatedWebhookSchema>;
+export type CreateWebhookInput = z.input<typeof CreateWebhookBody>;
+/** One delivery of a webhook: its `id` is the `webhook-id` header. */
+export type WebhookDelivery = z.output<typeof WebhookDeliverySchema>;
+export type WebhookDeliveryListParams = Partial<z.output<typeof WebhookDeliveryListQuery>>;

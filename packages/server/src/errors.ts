@@ -91,6 +91,7 @@ export const Problems = {
   metadataTooLarge: (detail: string, issues: ValidationIssue[]) =>
     new ProblemError(400, "metadata_too_large", "Metadata too large", detail, { issues }),
   snapshotTooLarge: problem(400, "snapshot_too_large", "Snapshot too large"),
+  invalidWebhookUrl: problem(400, "invalid_webhook_url", "Invalid webhook URL"),
   requestTimeout: problem(408, "request_timeout", "Request timeout"),
   headersTooLarge: problem(431, "headers_too_large", "Request headers too large"),
 

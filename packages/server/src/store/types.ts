@@ -12,6 +12,7 @@ import type { AguiEvent } from "../domain/agui/types.ts";
 import type { ChangeJournal, RecordedChange } from "./changes.ts";
 import type { HumanInputReads, HumanInputTx } from "./human-input.ts";
 import type { RetentionReads, RetentionTx } from "./retention.ts";
+import type { WebhookReads, WebhookTx } from "./webhooks.ts";
 
 export type RunStatus =
   | "pending"
@@ -281,6 +282,8 @@ export interface RunStoreTx {
   updateWorker(projectId: string, id: string, patch: WorkerPatch): Promise<WorkerRow | undefined>;
   /** Input requests and interrupts (contract §7), in this transaction. */
   readonly humanInput: HumanInputTx;
+  /** Webhooks and their delivery outbox (contract §10), in this transaction. */
+  readonly webhooks: WebhookTx;
 }
 
 /** A store's own transaction operations, before the journal adds `record` (`changes.ts`). */
@@ -345,4 +348,6 @@ export interface RunStore {
   nextLeaseExpiry(query: ClaimQuery): Promise<string | undefined>;
   /** Input requests and interrupts (contract §7), committed data. */
   readonly humanInput: HumanInputReads;
+  /** Webhooks and their deliveries (contract §10), committed data. */
+  readonly webhooks: WebhookReads;
 }

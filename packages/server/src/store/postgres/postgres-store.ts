@@ -72,6 +72,7 @@ import type {
   WorkerPatch,
   WorkerRow,
 } from "../types.ts";
+import { type WebhookReads, webhookReads, webhookTx } from "../webhooks.ts";
 import { postgresRetentionReads, postgresRetentionTx } from "./retention-ops.ts";
 
 export interface PostgresStoreOptions {
@@ -374,6 +375,9 @@ export class PostgresStore implements RunStore {
     query(this.pool, text, values),
   );
   readonly humanInput: HumanInputReads = humanInputReads(
+    sqlRunner((text, values) => query(this.pool, text, values)),
+  );
+  readonly webhooks: WebhookReads = webhookReads(
     sqlRunner((text, values) => query(this.pool, text, values)),
   );
 
@@ -758,6 +762,8 @@ function transactionOps(exec: Exec): RunStoreTxOps {
   return {
     retention: postgresRetentionTx(exec),
     humanInput: humanInputTx(sqlRunner(exec)),
+    // Concurrent claims (several instances) pass over each other's rows instead of waiting.
+    webhooks: webhookTx(sqlRunner(exec), "FOR UPDATE SKIP LOCKED"),
 
     getRunForUpdate: async (projectId, runId) => {
       const { rows } = await exec(

@@ -57,6 +57,7 @@ import type {
   WorkerPatch,
   WorkerRow,
 } from "../types.ts";
+import { type WebhookReads, webhookReads, webhookTx } from "../webhooks.ts";
 import {
   ensureIncrementalVacuum,
   sqliteRetentionReads,
@@ -175,6 +176,7 @@ export class SqliteStore implements RunStore {
   readonly humanInput: HumanInputReads = humanInputReads(
     statementRunner((sql) => this.readStatement(sql)),
   );
+  readonly webhooks: WebhookReads = webhookReads(statementRunner((sql) => this.readStatement(sql)));
 
   constructor(private readonly options: SqliteStoreOptions) {
     mkdirSync(join(options.file, ".."), { recursive: true });
@@ -553,20 +555,21 @@ export class SqliteStore implements RunStore {
     );
 
     const writeStatements = new Map<string, Database.Statement>();
-    const humanInput = humanInputTx(
-      statementRunner((sql) => {
-        let statement = writeStatements.get(sql);
-        if (!statement) {
-          statement = db.prepare(sql);
-          writeStatements.set(sql, statement);
-        }
-        return statement;
-      }),
-    );
+    const writeRunner = statementRunner((sql) => {
+      let statement = writeStatements.get(sql);
+      if (!statement) {
+        statement = db.prepare(sql);
+        writeStatements.set(sql, statement);
+      }
+      return statement;
+    });
+    const humanInput = humanInputTx(writeRunner);
 
     return {
       retention: sqliteRetentionTx(db),
       humanInput,
+      // One writer: a claim needs no row locks.
+      webhooks: webhookTx(writeRunner, ""),
       getRunForUpdate: async (projectId, runId) => {
         const row = selectRun.get(projectId, runId) as Row | undefined;
         return row ? decodeRun(row) : undefined;
