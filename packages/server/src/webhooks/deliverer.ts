@@ -130,7 +130,11 @@ export class WebhookDeliverer {
   async #tick(): Promise<number | undefined> {
     const free = this.#concurrency - this.#inFlight.size;
     if (free <= 0) return undefined;
+    // A read first: an idle instance looks without taking the writer (SQLite) or a row lock.
+    const due = await this.options.store.webhooks.nextDue();
+    if (due === undefined) return this.options.pollMs;
     const now = Date.now();
+    if (Date.parse(due) > now) return Math.min(this.options.pollMs, Date.parse(due) - now);
     const claimedBy = `${this.#instance}/${++this.#claims}`;
     const claimed = await this.options.store.transaction((tx) =>
       tx.webhooks.claimDue(
