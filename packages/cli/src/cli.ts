@@ -13,6 +13,7 @@ import { runConversations } from "./conversations/index.ts";
 import { EXIT, type Io } from "./io.ts";
 import { runRuns } from "./runs/index.ts";
 import { serve } from "./serve.ts";
+import { runWebhooks } from "./webhooks/index.ts";
 
 export const USAGE = `runline — run, administer and watch a Runline server
 
@@ -34,13 +35,14 @@ Usage:
   runline runs inputs <conversation_id>  input requests waiting for an answer
   runline runs answer <conversation_id> <input_request_id>
                                          answer one, field by field
+  runline webhooks add|ls|rm|deliveries  subscribe URLs to run changes, see deliveries
   runline --help
 
 Run "runline <command> --help" for details, e.g. "runline runs tail --help".
 
 serve, projects and keys work on the server's store: DATABASE_URL (PostgreSQL) when set,
 else SQLite in RUNLINE_DATA_DIR (default ./data).
-runs and conversations commands talk to a server over HTTP: --url or RUNLINE_URL (default
+runs, conversations and webhooks commands talk to a server over HTTP: --url or RUNLINE_URL (default
 http://127.0.0.1:8787), --key or RUNLINE_API_KEY.
 --json makes output machine-readable.
 
@@ -74,6 +76,8 @@ export async function runline(argv: readonly string[], io: Io): Promise<number> 
       return runRuns(rest, io);
     case "conversations":
       return runConversations(rest, io);
+    case "webhooks":
+      return runWebhooks(rest, io);
     default:
       io.err(`runline: unknown command "${noun}"\n\n${USAGE}`);
       return EXIT.usage;

@@ -24,7 +24,9 @@ import type {
   CreateApiKeyInput,
   CreateConversationInput,
   CreatedApiKey,
+  CreatedWebhook,
   CreateRunInput,
+  CreateWebhookInput,
   CurrentCredential,
   EventListParams,
   EventWriterToken,
@@ -44,6 +46,9 @@ import type {
   ToolResultInput,
   ToolResultReply,
   WaitInput,
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryListParams,
   Worker,
   WorkerCredentials,
   WorkerRun,
@@ -359,6 +364,35 @@ export class RunlineClient {
     options?: RequestOptions,
   ): Promise<ProjectSettings> {
     return this.transport.json("PUT", "/projects/current/settings", { ...options, body: input });
+  }
+
+  // ── Webhooks (docs/api.md §10) ───────────────────────────────────────────────────────────────────────
+
+  /**
+   * Subscribes a URL to run and input-request changes (scope `admin`). The reply's `secret`
+   * (`whsec_…`) signs every delivery and is shown only here.
+   */
+  createWebhook(input: CreateWebhookInput, options?: RequestOptions): Promise<CreatedWebhook> {
+    return this.post("/webhooks", input, options);
+  }
+
+  /** The project's webhooks, oldest first (never a secret). */
+  listWebhooks(options?: RequestOptions): Promise<{ data: Webhook[] }> {
+    return this.get("/webhooks", {}, options);
+  }
+
+  /** Deletes a webhook: nothing more is delivered to it. */
+  async deleteWebhook(id: string, options?: RequestOptions): Promise<void> {
+    await this.transport.json("DELETE", path`/webhooks/${id}`, options);
+  }
+
+  /** A webhook's deliveries, newest first; a delivery's `id` is its `webhook-id`. */
+  listWebhookDeliveries(
+    id: string,
+    params: WebhookDeliveryListParams = {},
+    options?: RequestOptions,
+  ): Promise<Page<WebhookDelivery>> {
+    return this.get(path`/webhooks/${id}/deliveries`, params, options);
   }
 
   // ── Agent workers (docs/api.md §5) ───────────────────────────────────────────────────────

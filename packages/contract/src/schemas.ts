@@ -867,3 +867,62 @@ export const InterruptItemSchema = z.object({
   resolved_by_run_id: Nullable,
   resume: JsonObject.nullable(),
 });
+
+// ── Webhooks (contract §10) ─────────────────────────────────────────────────────────────────
+
+/** Every change a webhook can subscribe to. */
+export const WEBHOOK_EVENT_TYPES = [
+  "run.created",
+  "run.running",
+  "run.waiting",
+  "run.completed",
+  "run.failed",
+  "run.cancelled",
+  "input_request.created",
+  "input_request.submitted",
+  "input_request.cancelled",
+  "input_request.expired",
+  "interrupt.opened",
+] as const;
+
+export const WebhookEventTypeSchema = z.enum(WEBHOOK_EVENT_TYPES);
+
+export const CreateWebhookBody = z.strictObject({
+  // Any string here: the server answers a URL it refuses with 400 invalid_webhook_url.
+  url: z.string().min(1).max(2048),
+  events: z
+    .array(WebhookEventTypeSchema)
+    .min(1, "must name at least one event type")
+    .max(WEBHOOK_EVENT_TYPES.length * 4),
+  description: opt(z.string().max(1024)),
+});
+
+export const WebhookParams = z.object({ id: z.string().min(1).max(128) });
+
+export const WebhookSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(WebhookEventTypeSchema),
+  description: Nullable,
+  created_at: z.string(),
+});
+
+export const CreatedWebhookSchema = WebhookSchema.extend({
+  secret: z.string().describe("The signing secret, whsec_<base64>: shown only in this response"),
+});
+
+export const WebhookDeliveryListQuery = z.object({
+  cursor: z.string().min(1).max(512).optional(),
+  limit: limitParam(100, 20),
+});
+
+export const WebhookDeliverySchema = z.object({
+  id: z.string().describe("The delivery's webhook-id header (the same on every attempt)"),
+  type: WebhookEventTypeSchema,
+  status: z.enum(["pending", "delivered", "failed"]),
+  attempts: z.number().int(),
+  last_status_code: z.number().int().nullable(),
+  last_error: Nullable,
+  next_attempt_at: Nullable,
+  created_at: z.string(),
+});

@@ -25,8 +25,10 @@ import type {
   CreateApiKeyBody,
   CreateConversationBody,
   CreatedApiKeySchema,
+  CreatedWebhookSchema,
   CreateInputRequestBody,
   CreateRunBody,
+  CreateWebhookBody,
   CredentialKindSchema,
   CurrentCredentialSchema,
   cancelledOf,
@@ -65,6 +67,10 @@ import type {
   ToolResultResponse,
   WaitBody,
   WaitingReason,
+  WebhookDeliveryListQuery,
+  WebhookDeliverySchema,
+  WebhookEventTypeSchema,
+  WebhookSchema,
   WorkerRunSchema,
   WorkerSchema,
   WorkerSessionBody,
@@ -249,3 +255,15 @@ export interface ConversationInterruptFrame {
   run_id: string;
   interrupt: InterruptItem;
 }
+// ── Webhooks (§10) ──────────────────────────────────────────────────────────────────────────
+
+/** A change a webhook can subscribe to (`run.completed`, `input_request.created`, …). */
+export type WebhookEventType = z.output<typeof WebhookEventTypeSchema>;
+/** A webhook as listed (never its secret). */
+export type Webhook = z.output<typeof WebhookSchema>;
+/** The answer to creating a webhook: its `secret` is shown only here. */
+export type CreatedWebhook = z.output<typeof CreatedWebhookSchema>;
+export type CreateWebhookInput = z.input<typeof CreateWebhookBody>;
+/** One delivery of a webhook: its `id` is the `webhook-id` header. */
+export type WebhookDelivery = z.output<typeof WebhookDeliverySchema>;
+export type WebhookDeliveryListParams = Partial<z.output<typeof WebhookDeliveryListQuery>>;

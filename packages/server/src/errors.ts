@@ -79,6 +79,7 @@ export const Problems = {
   metadataTooLarge: (detail: string, issues: ValidationIssue[]) =>
     new ProblemError("metadata_too_large", detail, { issues }),
   snapshotTooLarge: problem("snapshot_too_large"),
+  invalidWebhookUrl: problem("invalid_webhook_url"),
   requestTimeout: problem("request_timeout"),
   headersTooLarge: problem("headers_too_large"),
 

@@ -22,6 +22,8 @@ import { PrometheusRetentionMetrics } from "./retention/metrics.ts";
 import { Sweeper } from "./retention/sweeper.ts";
 import { openStore } from "./store/open-store.ts";
 import type { RunRow, RunStore } from "./store/types.ts";
+import { WebhookDeliverer } from "./webhooks/deliverer.ts";
+import { WebhookOutbox } from "./webhooks/outbox.ts";
 import { type ClaimWakeups, claimSignalFor, LocalClaimWakeups } from "./workers/wakeups.ts";
 
 export interface RunlineServer {
@@ -39,6 +41,8 @@ export interface RunlineServer {
   claimWakeups: ClaimWakeups;
   /** The retention sweeper (docs/api.md §9): started with the server, stopped by `close`. */
   sweeper: Sweeper;
+  /** Webhook deliveries (contract §10): started with the server, stopped by `close`. */
+  webhooks: WebhookDeliverer;
   /** Input requests and interrupts: its `humanInput` hub announces every committed change. */
   humanInput: HumanInputContext;
   /** The admin key generated on first start of an empty database (print it once). */
@@ -117,6 +121,7 @@ export async function createServer(
     now: ledger.now,
     retentionDays: config.retention.days,
     tombstoneDays: config.retention.tombstoneDays,
+    webhookDeliveryDays: config.webhooks.deliveryRetentionDays,
     intervalMs: config.retention.sweepIntervalMs,
     batchRows: config.retention.batchRows,
     metrics: new PrometheusRetentionMetrics(metrics.registry),
@@ -134,6 +139,21 @@ export async function createServer(
     }
   });
   live.feed?.on("inputRequest", (id) => humanInput.inputRequestWakeups.wake(id));
+  // Webhooks (contract §10): outbox rows written with the changes they report, delivered by a
+  // background loop, woken here when this instance commits some (others find them by polling).
+  const outbox = new WebhookOutbox(store, ledger.now);
+  outbox.install();
+  const webhooks = new WebhookDeliverer({
+    store,
+    retryScheduleMs: config.webhooks.retryScheduleMs,
+    timeoutMs: config.webhooks.timeoutMs,
+    pollMs: config.webhooks.pollMs,
+    allowPrivate: config.webhooks.allowPrivate,
+    onError: (error) => app.log.warn({ err: error }, "webhook delivery failed"),
+  });
+  store.changes.onCommitted((changes) => {
+    if (outbox.wroteDeliveries(changes)) webhooks.nudge();
+  });
   const app = await buildApp(
     {
       config,
@@ -158,6 +178,7 @@ export async function createServer(
     (error) => app.log.warn({ err: error }, "input request expiry sweep failed"),
   );
   expirySweeper.start();
+  webhooks.start();
   if (boot?.warning) app.log.warn({ bootstrap: true }, boot.warning);
   let closed = false;
   return {
@@ -170,6 +191,7 @@ export async function createServer(
     claimWakeups,
     sweeper,
     humanInput,
+    webhooks,
     onCommitted: (listener) => {
       committedListeners.push(listener);
     },
@@ -186,6 +208,7 @@ export async function createServer(
       closed = true;
       await sweeper.stop();
       await expirySweeper.stop();
+      await webhooks.stop();
       await app.close(); // its preClose hook ends open streams first
       await live.close();
       await store.close();

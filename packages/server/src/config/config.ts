@@ -16,6 +16,31 @@ const boolFromEnv = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
+/** `5s,5m,30m,2h` (units ms, s, m, h; a bare 0 is allowed): a list of delays in milliseconds. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const durationList = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const delays: number[] = [];
+    for (const item of value.split(",").map((d) => d.trim())) {
+      const match = /^(\d{1,9})(ms|s|m|h)?$/.exec(item);
+      if (!match || (match[2] === undefined && match[1] !== "0")) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${item}" is not a duration like 500ms, 5s, 5m or 2h`,
+        });
+        return z.NEVER;
+      }
+      delays.push(Number(match[1]) * UNIT_MS[match[2] ?? "ms"]!);
+    }
+    if (delays.length > 20) {
+      ctx.addIssue({ code: "custom", message: "must list at most 20 delays" });
+      return z.NEVER;
+    }
+    return delays;
+  });
+
 const EnvSchema = z.object({
   PORT: intFromEnv(0, 65535).default(8787),
   HOST: z.string().trim().min(1).default("0.0.0.0"),
@@ -89,6 +114,13 @@ const EnvSchema = z.object({
   RUNLINE_TOMBSTONE_DAYS: intFromEnv(30, 36_500).default(30),
   RUNLINE_SWEEP_INTERVAL_MS: intFromEnv(0, 86_400_000).default(60_000),
   RUNLINE_SWEEP_BATCH_ROWS: intFromEnv(10, 100_000).default(200),
+  RUNLINE_WEBHOOKS_ALLOW_PRIVATE: boolFromEnv.default(false),
+  RUNLINE_WEBHOOK_RETRY_SCHEDULE: durationList.default([
+    5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000,
+  ]),
+  RUNLINE_WEBHOOK_TIMEOUT_MS: intFromEnv(100, 60_000).default(10_000),
+  RUNLINE_WEBHOOK_POLL_MS: intFromEnv(10, 60_000).default(1_000),
+  RUNLINE_WEBHOOK_DELIVERY_DAYS: intFromEnv(1, 36_500).default(30),
   RUNLINE_LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info"),
@@ -154,6 +186,19 @@ export type Config = {
     sweepIntervalMs: number;
     /** Most rows one sweeper transaction deletes. */
     batchRows: number;
+  };
+  /** Contract §10. */
+  webhooks: {
+    /** Targets may be loopback, private or link-local addresses (tests, private setups). */
+    allowPrivate: boolean;
+    /** Delays before each retry (ms); after the last one a delivery is `failed`. */
+    retryScheduleMs: number[];
+    /** One attempt: connect to response (2xx within it = delivered). */
+    timeoutMs: number;
+    /** Longest wait of the deliverer between two looks for due deliveries. */
+    pollMs: number;
+    /** Finished (delivered or failed) deliveries are forgotten after this many days. */
+    deliveryRetentionDays: number;
   };
 };
 
@@ -223,6 +268,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tombstoneDays: e.RUNLINE_TOMBSTONE_DAYS,
       sweepIntervalMs: e.RUNLINE_SWEEP_INTERVAL_MS,
       batchRows: e.RUNLINE_SWEEP_BATCH_ROWS,
+    },
+    webhooks: {
+      allowPrivate: e.RUNLINE_WEBHOOKS_ALLOW_PRIVATE,
+      retryScheduleMs: e.RUNLINE_WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: e.RUNLINE_WEBHOOK_TIMEOUT_MS,
+      pollMs: e.RUNLINE_WEBHOOK_POLL_MS,
+      deliveryRetentionDays: e.RUNLINE_WEBHOOK_DELIVERY_DAYS,
     },
   };
 }

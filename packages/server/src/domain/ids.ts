@@ -9,3 +9,13 @@ export function newRunId(): string {
 export function newUuid(): string {
   return uuidv7();
 }
+
+/** A webhook's id: `wh_` + a UUIDv7 without dashes. */
+export function newWebhookId(): string {
+  return `wh_${uuidv7().replaceAll("-", "")}`;
+}
+
+/** A webhook delivery's id, its `webhook-id` header: `msg_` + a UUIDv7 without dashes. */
+export function newDeliveryId(): string {
+  return `msg_${uuidv7().replaceAll("-", "")}`;
+}

@@ -54,6 +54,7 @@ import { retentionRoutes } from "./routes/retention.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { streamRoutes } from "./routes/stream.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import { workerRoutes } from "./routes/workers.ts";
 
 declare module "fastify" {
@@ -249,6 +250,10 @@ export async function buildApp(
     ledger: deps.ledger,
     tokens: deps.tokens,
     ttlSeconds: deps.config.runEventTokenTtlSeconds,
+  });
+  webhookRoutes(typed, {
+    ledger: deps.ledger,
+    allowPrivate: deps.config.webhooks.allowPrivate,
   });
   workerRoutes(typed, {
     ledger: deps.ledger,

@@ -8,7 +8,9 @@
  *    them — so on SQLite, where appends share the one writer, an append waits for at most one
  *    batch (measured in docs/operations.md), and on PostgreSQL autovacuum can follow;
  * 3. forgets tombstones older than `tombstoneDays` (at least 30) whose runs are purged;
- * 4. on SQLite, gives up to `vacuumPages` free pages back to the file system.
+ * 4. purges webhook data (contract §10): deliveries of deleted webhooks, then those webhooks,
+ *    and deliveries finished more than `webhookDeliveryDays` ago (pending ones are kept);
+ * 5. on SQLite, gives up to `vacuumPages` free pages back to the file system.
  *
  * Every transaction first takes the sweeper lock (PostgreSQL: an advisory lock, so one
  * instance sweeps at a time; the others skip their turn). Progress lives in the database (the
@@ -27,7 +29,7 @@ export interface RetentionMetrics {
   failed(): void;
 }
 
-export type SweepPhase = "expire" | "purge" | "tombstones" | "vacuum";
+export type SweepPhase = "expire" | "purge" | "tombstones" | "webhooks" | "vacuum";
 
 export interface SweeperOptions {
   store: RunStore;
@@ -35,6 +37,8 @@ export interface SweeperOptions {
   /** RUNLINE_RETENTION_DAYS: the default for projects without their own setting; 0 = forever. */
   retentionDays: number;
   tombstoneDays: number;
+  /** Finished webhook deliveries are forgotten after this many days (default 30). */
+  webhookDeliveryDays?: number;
   /** Between sweeps; 0 = no background loop (`runOnce` only: tests, one-off jobs). */
   intervalMs: number;
   /** Most rows one purge transaction deletes. */
@@ -57,6 +61,8 @@ export interface SweepReport {
   /** Rows deleted by each purge transaction, in order. */
   batches: number[];
   tombstonesExpired: number;
+  /** Webhook deliveries and deleted webhooks removed. */
+  webhookRowsPurged: number;
   pagesReclaimed: number;
   /** Work was left when the sweep stopped (the next one starts at once). */
   more: boolean;
@@ -153,6 +159,7 @@ export class Sweeper {
       purgedRows: 0,
       batches: [],
       tombstonesExpired: 0,
+      webhookRowsPurged: 0,
       pagesReclaimed: 0,
       more: false,
     };
@@ -160,13 +167,15 @@ export class Sweeper {
       await this.expire(report);
       await this.purge(report);
       await this.expireTombstones(report);
+      await this.purgeWebhooks(report);
     } catch (error) {
       if (!(error instanceof SweeperLocked)) throw error;
       report.skipped = true;
       this.options.metrics?.swept(report);
       return report;
     }
-    if (report.purgedRows > 0 || report.tombstonesExpired > 0 || this.reclaiming) {
+    const removed = report.purgedRows + report.tombstonesExpired + report.webhookRowsPurged;
+    if (removed > 0 || this.reclaiming) {
       const started = performance.now();
       report.pagesReclaimed = await this.options.store.retention.reclaimSpace(this.vacuumPages);
       this.options.metrics?.transaction("vacuum", (performance.now() - started) / 1000);
@@ -231,6 +240,18 @@ export class Sweeper {
       report.purgedRows += result.rows;
       report.purgedRuns += result.runs;
       if (!result.more) return;
+    }
+    report.more = true;
+  }
+
+  private async purgeWebhooks(report: SweepReport): Promise<void> {
+    const days = this.options.webhookDeliveryDays ?? 30;
+    const before = new Date(Date.parse(this.options.now()) - days * DAY_MS).toISOString();
+    for (let batch = 0; batch < this.maxBatches; batch++) {
+      const limit = this.options.batchRows;
+      const removed = await this.step("webhooks", (tx) => tx.webhooks.purge(before, limit));
+      report.webhookRowsPurged += removed;
+      if (removed < limit) return;
     }
     report.more = true;
   }

@@ -15,6 +15,7 @@ import type { ChangeJournal, RecordedChange } from "./changes.ts";
 import type { ConversationFramesReads, ConversationFramesTx } from "./conversation-frames.ts";
 import type { HumanInputReads, HumanInputTx } from "./human-input.ts";
 import type { RetentionReads, RetentionTx } from "./retention.ts";
+import type { WebhookReads, WebhookTx } from "./webhooks.ts";
 
 export type { JsonObject, RunRow, RunStatus, WaitingReason } from "../domain/run.ts";
 
@@ -240,6 +241,8 @@ export interface RunStoreTx {
    * root run created before it, locked; undefined when none (the queue's release, §8).
    */
   releasableQueuedRun(projectId: string, conversationId: string): Promise<RunRow | undefined>;
+  /** Webhooks and their delivery outbox (contract §10), in this transaction. */
+  readonly webhooks: WebhookTx;
 }
 
 /** A store's own transaction operations, before the journal adds `record` (`changes.ts`). */
@@ -306,4 +309,6 @@ export interface RunStore {
   readonly humanInput: HumanInputReads;
   /** Conversation streams (contract §8), committed data. */
   readonly conversationFrames: ConversationFramesReads;
+  /** Webhooks and their deliveries (contract §10), committed data. */
+  readonly webhooks: WebhookReads;
 }

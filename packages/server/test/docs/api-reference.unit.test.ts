@@ -65,6 +65,7 @@ test("every problem the server builds carries a catalogue code with the catalogu
     interruptNotOpen: () => Problems.interruptNotOpen("d"),
     conversationBusy: () => Problems.conversationBusy(["r1"]),
     runQueued: () => Problems.runQueued("r2", "r1"),
+    invalidWebhookUrl: () => Problems.invalidWebhookUrl("d"),
     runActive: () => Problems.runActive("d", ["r1"]),
     runDeleted: () => Problems.runDeleted("r1", new Date(0).toISOString()),
     payloadTooLarge: () => Problems.payloadTooLarge("d"),

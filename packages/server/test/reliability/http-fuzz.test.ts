@@ -36,6 +36,8 @@ type Json = Record<string, unknown>;
 interface Fixtures {
   conversationId: string;
   runIds: string[];
+  /** A webhook of the project (contract §10), for `/webhooks/:id…` routes. */
+  webhookId: string;
 }
 
 async function buildFixtures(server: TestServer): Promise<Fixtures> {
@@ -71,7 +73,16 @@ async function buildFixtures(server: TestServer): Promise<Fixtures> {
   const done = await create();
   await ok("POST", `/runs/${done}/complete`, { status: "completed" });
   const child = await create({ parent_run_id: running, trigger: { tool_call_id: "tc-child" } });
-  return { conversationId, runIds: [pending, running, waiting, done, child] };
+  // A public documentation address, subscribed to what the fuzz never makes: nothing is sent.
+  const webhook = await ok("POST", "/webhooks", {
+    url: "https://203.0.113.9/fuzz",
+    events: ["interrupt.opened"],
+  });
+  return {
+    conversationId,
+    runIds: [pending, running, waiting, done, child],
+    webhookId: webhook.id as string,
+  };
 }
 
 /** The state a client can see of the fixtures and the newest runs, as one string. */
@@ -84,6 +95,7 @@ async function snapshot(server: TestServer, fx: Fixtures): Promise<string> {
   await read("/runs?limit=10");
   await read(`/conversations/${fx.conversationId}`);
   await read(`/conversations/${fx.conversationId}/runs?limit=100`);
+  await read("/webhooks");
   for (const runId of fx.runIds) await read(`/runs/${runId}/events?limit=500`);
   const keys = await server.request("GET", "/api-keys");
   if (keys.status === 200) {
@@ -259,6 +271,9 @@ function template(path: string, fx: Fixtures): Json {
   }
   if (path === "/conversations") return { id: randomUUID(), metadata: { a: 1 } };
   if (path === "/api-keys") return { name: "fuzz key", scopes: ["agent-runs:read"] };
+  if (path === "/webhooks") {
+    return { url: "https://203.0.113.9/fuzz", events: ["interrupt.opened"], description: "fuzz" };
+  }
   if (path.endsWith("/events")) {
     return {
       events: [
@@ -359,6 +374,9 @@ function fillPath(pattern: string, fx: Fixtures, rng: Rng, validChance = 0.75): 
       const valid = rng.chance(validChance);
       if (segment === ":conversation_id") return valid ? fx.conversationId : garbage();
       if (segment === ":run_id") return valid ? rng.pick(fx.runIds) : garbage();
+      if (segment === ":id" && pattern.startsWith("/webhooks/")) {
+        return valid ? fx.webhookId : garbage();
+      }
       return valid ? randomUUID() : garbage();
     })
     .join("/");

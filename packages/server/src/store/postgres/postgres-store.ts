@@ -78,6 +78,7 @@ import type {
   WorkerPatch,
   WorkerRow,
 } from "../types.ts";
+import { type WebhookReads, webhookReads, webhookTx } from "../webhooks.ts";
 import { postgresRetentionReads, postgresRetentionTx } from "./retention-ops.ts";
 
 export interface PostgresStoreOptions {
@@ -410,6 +411,9 @@ export class PostgresStore implements RunStore {
   readonly conversationFrames: ConversationFramesReads = conversationFramesReads(
     sqlRunner((text, values) => query(this.pool, text, values)),
     "e.data::text",
+  );
+  readonly webhooks: WebhookReads = webhookReads(
+    sqlRunner((text, values) => query(this.pool, text, values)),
   );
 
   constructor(options: PostgresStoreOptions) {
@@ -836,6 +840,8 @@ function transactionOps(exec: Exec): RunStoreTxOps {
       );
       return rows[0] && decodeRun(rows[0]);
     },
+    // Concurrent claims (several instances) pass over each other's rows instead of waiting.
+    webhooks: webhookTx(sqlRunner(exec), "FOR UPDATE SKIP LOCKED"),
 
     getRunForUpdate: async (projectId, runId) => {
       const { rows } = await exec(

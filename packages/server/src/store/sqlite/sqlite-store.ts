@@ -63,6 +63,7 @@ import type {
   WorkerPatch,
   WorkerRow,
 } from "../types.ts";
+import { type WebhookReads, webhookReads, webhookTx } from "../webhooks.ts";
 import { sqliteMigrationDriver } from "./migrate.ts";
 import {
   ensureIncrementalVacuum,
@@ -197,6 +198,7 @@ export class SqliteStore implements RunStore {
     statementRunner((sql) => this.readStatement(sql)),
     "e.data",
   );
+  readonly webhooks: WebhookReads = webhookReads(statementRunner((sql) => this.readStatement(sql)));
 
   constructor(private readonly options: SqliteStoreOptions) {
     mkdirSync(join(options.file, ".."), { recursive: true });
@@ -584,6 +586,8 @@ export class SqliteStore implements RunStore {
         const row = releasable.get(projectId, conversationId) as Row | undefined;
         return row ? decodeRun(row) : undefined;
       },
+      // One writer: a claim needs no row locks.
+      webhooks: webhookTx(writeRunner, ""),
       getRunForUpdate: async (projectId, runId) => {
         const row = selectRun.get(projectId, runId) as Row | undefined;
         return row ? decodeRun(row) : undefined;
