@@ -22,6 +22,7 @@ import { PrometheusRetentionMetrics } from "./retention/metrics.ts";
 import { Sweeper } from "./retention/sweeper.ts";
 import { openStore } from "./store/open-store.ts";
 import type { RunRow, RunStore } from "./store/types.ts";
+import { startTracing } from "./tracing/tracing.ts";
 import { type ClaimWakeups, claimSignalFor, LocalClaimWakeups } from "./workers/wakeups.ts";
 
 export interface RunlineServer {
@@ -68,7 +69,10 @@ export async function createServer(
   config: Config,
   options: ServerOptions = {},
 ): Promise<RunlineServer> {
+  // Before anything runs in the store: its transactions get spans (tracing on only).
+  const tracing = await startTracing(config.tracing);
   const store = options.store ?? (await openStore(config));
+  tracing?.traceStore(store);
   await store.migrate();
   const boot = options.deferBootstrap
     ? undefined
@@ -139,6 +143,7 @@ export async function createServer(
       live,
       claimWakeups,
       humanInput,
+      tracing,
     },
     options.logger ?? true,
   );
@@ -152,6 +157,7 @@ export async function createServer(
   );
   expirySweeper.start();
   if (boot?.warning) app.log.warn({ bootstrap: true }, boot.warning);
+  if (config.tracing.warning) app.log.warn({ tracing: true }, config.tracing.warning);
   let closed = false;
   return {
     app,
@@ -182,6 +188,7 @@ export async function createServer(
       await app.close(); // its preClose hook ends open streams first
       await live.close();
       await store.close();
+      await tracing?.flush(); // the last requests' spans, before the process exits
     },
   };
 }
