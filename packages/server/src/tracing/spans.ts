@@ -1,18 +1,22 @@
 /**
  * Spans for Runline's own operations (contract §11), through the OpenTelemetry API only.
+ * Ledger and worker code wraps an operation with `withSpan`; the request and store-transaction
+ * spans are made once, around the server and the store (`http-spans.ts`, `store-spans.ts`).
  *
  * While tracing is off (no exporter configured) `withSpan` calls its function directly: no
- * span object, no context switch, nothing allocated. `sdk.ts`, loaded only when tracing is on,
+ * span, no context switch. `sdk.ts`, loaded only when tracing is on,
  * switches it on after registering the SDK. Anything may be wrapped, e.g. a webhook delivery:
  *
- *     await withSpan("webhook.deliver", { "runline.webhook.id": id }, (span) => {
- *       …; span.setAttribute("http.response.status_code", status);
+ *     await withSpan("webhook.deliver", { "runline.webhook.id": id }, async (span) => {
+ *       const response = await fetch(url, { headers: { ...outgoingTraceHeaders(), … } });
+ *       span.setAttribute("http.response.status_code", response.status);
  *     });
  */
 import {
   type Attributes,
   context,
   INVALID_SPAN_CONTEXT,
+  propagation,
   type Span,
   SpanStatusCode,
   type Tracer,
@@ -75,6 +79,16 @@ export function traceLogFields(): { trace_id?: string; span_id?: string } {
   if (!span) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
+}
+
+/**
+ * The W3C trace-context headers (`traceparent`, `tracestate`) of the active span, for an
+ * outgoing request (a webhook delivery) that the receiver may continue; empty while off.
+ */
+export function outgoingTraceHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (tracer) propagation.inject(context.active(), headers);
+  return headers;
 }
 
 function isClientError(error: unknown): boolean {
