@@ -7,7 +7,6 @@
  * say otherwise. No auto-instrumentation: Runline makes its own spans (http-spans.ts,
  * store-spans.ts, and `withSpan` around append, claim and webhook delivery).
  */
-import { setTimeout as delay } from "node:timers/promises";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import {
   defaultResource,
@@ -28,9 +27,6 @@ import { useTracer } from "./spans.ts";
 import { traceStore } from "./store-spans.ts";
 import type { Tracing } from "./tracing.ts";
 
-/** Longest a flush (at shutdown) waits for the collector. */
-const FLUSH_LIMIT_MS = 5_000;
-
 export function registerSdk(config: TracingConfig): Tracing {
   const resource = defaultResource()
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: "runline" }))
@@ -50,8 +46,9 @@ export function registerSdk(config: TracingConfig): Tracing {
   return {
     traceRequests: (app) => traceRequests(app, tracer),
     traceStore,
-    // Bounded: an unreachable collector must not hold up a shutdown.
-    flush: () =>
-      Promise.race([provider.forceFlush(), delay(FLUSH_LIMIT_MS, undefined, { ref: false })]),
+    // Bounded by the exporter's own timeout (OTEL_EXPORTER_OTLP_TIMEOUT, 10 s by default) and,
+    // at shutdown, by RUNLINE_SHUTDOWN_GRACE_MS: a collector that does not answer cannot hold
+    // the process. No shorter limit here: on a loaded machine it lost the last batch.
+    flush: () => provider.forceFlush(),
   };
 }

@@ -253,6 +253,7 @@ for (const target of storeTargets()) {
       assert.equal(claimed.body.run.run_id, claimedRunId);
       assert.equal((await send("missing", "GET", `/runs/${randomUUID()}`, undefined)).status, 404);
       assert.equal((await send("health", "GET", "/healthz", undefined)).status, 200);
+      assert.equal((await send("unknown", "GET", "/no-such-path", undefined)).status, 404);
 
       // A graceful stop flushes the spans still batched.
       exitCode = await stopProcess(running);
@@ -269,7 +270,10 @@ for (const target of storeTargets()) {
           s.kind === SPAN_KIND_SERVER &&
           attributesOf(s.attributes)["runline.request_id"] === requestIds[name],
       );
-      assert.ok(found, `no server span for the ${name} request`);
+      assert.ok(
+        found,
+        `no server span for the ${name} request; received: ${receiver.spans.map((s) => s.name).join(", ")}`,
+      );
       return found;
     };
     const childrenOf = (span: OtlpSpan, name?: string): OtlpSpan[] =>
@@ -317,6 +321,10 @@ for (const target of storeTargets()) {
       assert.equal(missing.name, "GET /runs/:run_id");
       assert.equal(attributesOf(missing.attributes)["http.response.status_code"], 404);
       assert.notEqual(missing.status?.code, 2);
+      // No route at all: the method alone names it (a path would make names unbounded).
+      const unknown = serverSpan("unknown");
+      assert.equal(unknown.name, "GET");
+      assert.equal(attributesOf(unknown.attributes)["http.route"], undefined);
       // Public route: no credential, so no project.
       const health = serverSpan("health");
       assert.equal(health.name, "GET /healthz");
