@@ -22,6 +22,7 @@ import { PrometheusRetentionMetrics } from "./retention/metrics.ts";
 import { Sweeper } from "./retention/sweeper.ts";
 import { openStore } from "./store/open-store.ts";
 import type { RunRow, RunStore } from "./store/types.ts";
+import { startTracing } from "./tracing/tracing.ts";
 import { WebhookDeliverer } from "./webhooks/deliverer.ts";
 import { WebhookOutbox } from "./webhooks/outbox.ts";
 import { type ClaimWakeups, claimSignalFor, LocalClaimWakeups } from "./workers/wakeups.ts";
@@ -78,7 +79,10 @@ export async function createServer(
   config: Config,
   options: ServerOptions = {},
 ): Promise<RunlineServer> {
+  // Before anything runs in the store: its transactions get spans (tracing on only).
+  const tracing = await startTracing(config.tracing);
   const store = options.store ?? (await openStore(config));
+  tracing?.traceStore(store);
   await store.migrate();
   const boot = options.deferBootstrap
     ? undefined
@@ -166,6 +170,7 @@ export async function createServer(
       claimWakeups,
       humanInput,
       validateResponses: options.validateResponses ?? false,
+      tracing,
     },
     options.logger ?? true,
   );
@@ -180,6 +185,7 @@ export async function createServer(
   expirySweeper.start();
   webhooks.start();
   if (boot?.warning) app.log.warn({ bootstrap: true }, boot.warning);
+  if (config.tracing.warning) app.log.warn({ tracing: true }, config.tracing.warning);
   let closed = false;
   return {
     app,
@@ -212,6 +218,7 @@ export async function createServer(
       await app.close(); // its preClose hook ends open streams first
       await live.close();
       await store.close();
+      await tracing?.flush(); // the last requests' spans, before the process exits
     },
   };
 }

@@ -125,6 +125,32 @@ const EnvSchema = z.object({
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info"),
   RUNLINE_TRUST_PROXY: boolFromEnv.default(false),
+  // Tracing (contract §11): the standard OpenTelemetry variables that decide whether the SDK is
+  // loaded at all; the SDK itself reads the rest (headers, timeouts, sampler, resource).
+  OTEL_SDK_DISABLED: boolFromEnv.default(false),
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      const names = v
+        .split(",")
+        .map((n) => n.trim())
+        .filter((n) => n !== "");
+      for (const name of names) {
+        if (!["otlp", "console", "none"].includes(name)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `${name}: Runline knows otlp, console and none`,
+          });
+        }
+      }
+      return names.includes("none") ? [] : (names as ("otlp" | "console")[]);
+    })
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.string().trim().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.string().trim().optional(),
 });
 
 export type Config = {
@@ -200,7 +226,16 @@ export type Config = {
     /** Finished (delivered or failed) deliveries are forgotten after this many days. */
     deliveryRetentionDays: number;
   };
+  /** Contract §11: where spans go; no exporter → the OpenTelemetry SDK is never loaded. */
+  tracing: TracingConfig;
 };
+
+export interface TracingConfig {
+  /** Empty: tracing off (no SDK import, no spans, no cost). */
+  exporters: ("otlp" | "console")[];
+  /** Said once at start when a setting is taken differently than written (e.g. the protocol). */
+  warning: string | undefined;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -276,5 +311,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: e.RUNLINE_WEBHOOK_POLL_MS,
       deliveryRetentionDays: e.RUNLINE_WEBHOOK_DELIVERY_DAYS,
     },
+    tracing: tracingConfig(e),
   };
+}
+
+/**
+ * Tracing is on when an exporter is named (`OTEL_TRACES_EXPORTER`) or, unnamed, when an OTLP
+ * endpoint is set. Unlike the SDK's own default (`otlp` to localhost), an unconfigured server
+ * exports nothing: most installations have no collector, and tracing must cost nothing there.
+ * Runline sends OTLP/HTTP with JSON bodies, which every OTLP/HTTP receiver accepts; gRPC is
+ * refused (it would go to another port and fail silently).
+ */
+function tracingConfig(e: z.infer<typeof EnvSchema>): TracingConfig {
+  const off: TracingConfig = { exporters: [], warning: undefined };
+  if (e.OTEL_SDK_DISABLED) return off;
+  const exporters =
+    e.OTEL_TRACES_EXPORTER ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+      ? ["otlp" as const]
+      : []);
+  if (!exporters.includes("otlp")) return { exporters, warning: undefined };
+  const protocol = e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (protocol === "grpc") {
+    throw new ConfigError([
+      "OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported: Runline exports OTLP/HTTP (http/json); point OTEL_EXPORTER_OTLP_ENDPOINT at the collector's HTTP port (4318)",
+    ]);
+  }
+  const warning =
+    protocol !== undefined && protocol !== "http/json"
+      ? `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: Runline exports OTLP/HTTP with JSON bodies (http/json), which OTLP/HTTP receivers accept as well`
+      : undefined;
+  return { exporters, warning };
 }

@@ -34,6 +34,8 @@ import type { HumanInputContext } from "../human-input/context.ts";
 import type { LedgerContext } from "../ledger/context.ts";
 import type { Live } from "../live/live.ts";
 import type { Sweeper } from "../retention/sweeper.ts";
+import { traceLogFields } from "../tracing/spans.ts";
+import type { Tracing } from "../tracing/tracing.ts";
 import type { ClaimWakeups } from "../workers/wakeups.ts";
 import { checkedSerializer } from "./checked-serializer.ts";
 import { installGracefulClose } from "./graceful-close.ts";
@@ -94,6 +96,8 @@ export interface AppDeps {
   humanInput: HumanInputContext;
   /** Parse each JSON reply with its route's response schema first (tests; see `server.ts`). */
   validateResponses?: boolean;
+  /** Contract §11: present when tracing is on (a span per request, trace ids in log lines). */
+  tracing?: Tracing | undefined;
 }
 
 export type TypedApp = FastifyInstance<
@@ -128,7 +132,7 @@ export async function buildApp(
   logger: FastifyServerOptions["logger"] = true,
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger:
+    logger: withTraceIds(
       logger === true
         ? {
             level: deps.config.logLevel,
@@ -144,6 +148,8 @@ export async function buildApp(
             serializers: { req: requestForLog },
           }
         : logger,
+      deps.tracing,
+    ),
     bodyLimit: deps.config.bodyLimitBytes,
     trustProxy: deps.config.trustProxy,
     genReqId: (req) => {
@@ -163,6 +169,8 @@ export async function buildApp(
     forceCloseConnections: "idle",
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
   });
+  // First: the request span must wrap every hook, including the other `request` listeners'.
+  deps.tracing?.traceRequests(app);
   const metrics = deps.metrics ?? new Metrics();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -262,6 +270,15 @@ export async function buildApp(
     inactiveAfterSeconds: deps.config.workerInactiveAfterSeconds,
   });
   return app;
+}
+
+/** With tracing on, every log line written under a span carries its `trace_id` and `span_id`. */
+function withTraceIds(
+  logger: FastifyServerOptions["logger"],
+  tracing: Tracing | undefined,
+): FastifyServerOptions["logger"] {
+  if (!tracing || typeof logger !== "object" || logger === null) return logger;
+  return { ...logger, mixin: traceLogFields };
 }
 
 /**

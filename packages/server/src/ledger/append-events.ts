@@ -24,6 +24,7 @@ import { canonicalJson } from "../domain/canonical-json.ts";
 import { isTerminal } from "../domain/run-status.ts";
 import { Problems } from "../errors.ts";
 import type { LogPosition, RunRow, RunStoreTx } from "../store/types.ts";
+import { withSpan } from "../tracing/spans.ts";
 import { assertMayWrite, findRunForAppend, lockRun, type RunAddress } from "./access.ts";
 import {
   ownersFor,
@@ -50,7 +51,28 @@ export interface AppendResult {
 /** Compare-and-set races an append may lose in a row before it takes the run's lock. */
 const MAX_OPTIMISTIC_ATTEMPTS = 4;
 
-export async function appendEvents(
+/** Contract §11: every append is an `append` span (its store writes are children). */
+export function appendEvents(
+  ctx: LedgerContext,
+  auth: AuthContext,
+  address: RunAddress,
+  input: AppendInput,
+): Promise<AppendResult> {
+  const attributes = {
+    "runline.run_id": address.runId,
+    "runline.events.count": Array.isArray(input.events) ? input.events.length : 0,
+  };
+  return withSpan("append", attributes, async (span) => {
+    const result = await appendOnce(ctx, auth, address, input);
+    span.setAttributes({
+      "runline.events.appended": result.appendedCount,
+      "runline.append.duplicate": result.duplicate,
+    });
+    return result;
+  });
+}
+
+async function appendOnce(
   ctx: LedgerContext,
   auth: AuthContext,
   address: RunAddress,

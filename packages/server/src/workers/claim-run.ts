@@ -13,6 +13,7 @@
  */
 import { commitEvents, startIfNeeded } from "../ledger/commit-events.ts";
 import type { ClaimQuery, RunRow, WorkerRow } from "../store/types.ts";
+import { withSpan } from "../tracing/spans.ts";
 import { addSeconds, type WorkersContext } from "./context.ts";
 
 export const DEFAULT_LEASE_SECONDS = 60;
@@ -23,7 +24,24 @@ export interface ClaimOptions {
   signal?: AbortSignal | undefined;
 }
 
-export async function claimRun(
+/** Contract §11: a `claim` span (a long-poll's waiting included) naming the run it got. */
+export function claimRun(
+  ctx: WorkersContext,
+  worker: WorkerRow,
+  options: ClaimOptions,
+): Promise<RunRow | undefined> {
+  const attributes = {
+    "runline.worker_id": worker.id,
+    "runline.claim.wait_seconds": options.waitSeconds,
+  };
+  return withSpan("claim", attributes, async (span) => {
+    const run = await claimWaiting(ctx, worker, options);
+    if (run) span.setAttribute("runline.run_id", run.run_id);
+    return run;
+  });
+}
+
+async function claimWaiting(
   ctx: WorkersContext,
   worker: WorkerRow,
   options: ClaimOptions,

@@ -1,0 +1,390 @@
+/**
+ * Contract §11 end to end: the real server process (`src/main.ts`) with OTEL_* variables set
+ * exports its spans over OTLP/HTTP (JSON) to a receiver in this test process. Requests carry a
+ * W3C `traceparent`; after a graceful stop (which flushes the exporter) the received spans are
+ * checked for names, attributes and parent links, and the process's log lines for `trace_id`.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { BOOTSTRAP_KEY } from "../helpers/server.ts";
+import { freshStoreLocation, storeTargets, type TestStoreLocation } from "../helpers/stores.ts";
+
+const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+
+/** A span as the OTLP JSON encoding carries it (ids in hex). */
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: { key: string; value: Record<string, unknown> }[];
+  status?: { code?: number };
+}
+
+const SPAN_KIND_SERVER = 2;
+
+/** An in-process OTLP/HTTP receiver: collects the spans of every POST to /v1/traces. */
+class OtlpReceiver {
+  readonly spans: OtlpSpan[] = [];
+  readonly resources: Record<string, unknown>[] = [];
+  readonly contentTypes = new Set<string>();
+  readonly #server: Server;
+
+  constructor() {
+    this.#server = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      req.on("end", () => {
+        if (req.method !== "POST" || req.url !== "/v1/traces") {
+          res.writeHead(404).end();
+          return;
+        }
+        this.contentTypes.add(String(req.headers["content-type"]));
+        const payload = JSON.parse(body) as {
+          resourceSpans: {
+            resource: { attributes: OtlpSpan["attributes"] };
+            scopeSpans: { spans: OtlpSpan[] }[];
+          }[];
+        };
+        for (const resourceSpans of payload.resourceSpans) {
+          this.resources.push(attributesOf(resourceSpans.resource.attributes));
+          for (const scope of resourceSpans.scopeSpans) this.spans.push(...scope.spans);
+        }
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** OTLP attributes as a plain object (intValue may come as a string: int64). */
+function attributesOf(list: OtlpSpan["attributes"]): Record<string, unknown> {
+  return Object.fromEntries(
+    list.map(({ key, value }) => {
+      const [kind, raw] = Object.entries(value)[0] ?? [];
+      return [key, kind === "intValue" ? Number(raw) : raw];
+    }),
+  );
+}
+
+interface RunningProcess {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+async function startProcess(
+  location: TestStoreLocation,
+  env: Record<string, string>,
+): Promise<RunningProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_OPTIONS: process.env.NODE_OPTIONS,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      RUNLINE_LOG_LEVEL: "info",
+      RUNLINE_BOOTSTRAP_KEY: BOOTSTRAP_KEY,
+      RUNLINE_SQLITE_SYNCHRONOUS: "NORMAL",
+      ...(location.dataDir && { RUNLINE_DATA_DIR: location.dataDir }),
+      ...(location.databaseUrl && { DATABASE_URL: location.databaseUrl }),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    const look = () => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout?.off("data", look);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout?.on("data", look);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, url, output: () => output };
+}
+
+async function stopProcess(running: RunningProcess): Promise<number | null> {
+  if (running.child.exitCode !== null) return running.child.exitCode;
+  const exited = new Promise<number | null>((resolve) =>
+    running.child.once("exit", (code) => resolve(code)),
+  );
+  running.child.kill("SIGTERM");
+  return exited;
+}
+
+const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
+
+/** The JSON log lines of the process's output (the banner and other text skipped). */
+function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+for (const target of storeTargets()) {
+  describe(`traces over OTLP/HTTP [${target.kind}]`, { skip: target.skip }, () => {
+    const receiver = new OtlpReceiver();
+    let location: TestStoreLocation;
+    let running: RunningProcess;
+    let exitCode: number | null;
+    // The caller's trace the requests continue.
+    const callerTrace = hex(16);
+    const callerSpans = { create: hex(8), append: hex(8), claim: hex(8) };
+    const traceparent = (parent: string) => ({ traceparent: `00-${callerTrace}-${parent}-01` });
+    let projectId: string;
+    let runId: string;
+    let claimedRunId: string;
+    let workerId: string;
+    const requestIds: Record<string, string> = {};
+
+    before(async () => {
+      const endpoint = await receiver.listen();
+      location = await freshStoreLocation(target.kind);
+      running = await startProcess(location, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_SERVICE_NAME: "runline-under-test",
+      });
+      const send = async (
+        name: string,
+        method: string,
+        path: string,
+        body: unknown,
+        headers: Record<string, string> = {},
+      ) => {
+        const response = await fetch(running.url + path, {
+          method,
+          headers: {
+            authorization: `Bearer ${BOOTSTRAP_KEY}`,
+            ...(body !== undefined && { "content-type": "application/json" }),
+            ...headers,
+          },
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        });
+        requestIds[name] = response.headers.get("x-request-id") ?? "";
+        // biome-ignore lint/suspicious/noExplicitAny: responses are inspected field by field
+        return { status: response.status, body: (await response.json()) as any };
+      };
+
+      projectId = (await send("credentials", "GET", "/credentials/current", undefined)).body
+        .project_id;
+      const created = await send(
+        "create",
+        "POST",
+        "/runs",
+        {
+          kind: "agent",
+          owner: { kind: "conversation", id: randomUUID() },
+          request: { agent_id: "a" },
+        },
+        traceparent(callerSpans.create),
+      );
+      assert.equal(created.status, 202);
+      runId = created.body.run.run_id;
+      const appended = await send(
+        "append",
+        "POST",
+        `/runs/${runId}/events`,
+        {
+          events: [
+            { type: "TEXT_MESSAGE_START", messageId: "m", role: "assistant" },
+            { type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta: "hi" },
+            { type: "TEXT_MESSAGE_END", messageId: "m" },
+          ],
+        },
+        traceparent(callerSpans.append),
+      );
+      assert.equal(appended.status, 200);
+
+      const kind = `traced-${randomUUID()}`;
+      const worker = await send("register", "POST", "/agent-workers/projects/current/workers", {
+        implementation_kind: kind,
+        worker_key: randomUUID(),
+      });
+      assert.ok(worker.status === 201 || worker.status === 200);
+      workerId = worker.body.worker.id;
+      const forWorker = await send("create-claimable", "POST", "/runs", {
+        kind: "agent",
+        owner: { kind: "conversation", id: randomUUID() },
+        request: { agent_id: "a", implementation_kind: kind },
+      });
+      claimedRunId = forWorker.body.run.run_id;
+      const claimed = await send(
+        "claim",
+        "POST",
+        `/agent-workers/workers/${workerId}/claim`,
+        { lease_duration_seconds: 60 },
+        { authorization: `Bearer ${worker.body.token}`, ...traceparent(callerSpans.claim) },
+      );
+      assert.equal(claimed.status, 200);
+      assert.equal(claimed.body.run.run_id, claimedRunId);
+      assert.equal((await send("missing", "GET", `/runs/${randomUUID()}`, undefined)).status, 404);
+      assert.equal((await send("health", "GET", "/healthz", undefined)).status, 200);
+      assert.equal((await send("unknown", "GET", "/no-such-path", undefined)).status, 404);
+
+      // A graceful stop flushes the spans still batched.
+      exitCode = await stopProcess(running);
+    });
+    after(async () => {
+      if (running) await stopProcess(running);
+      await receiver.close();
+      await location?.dispose();
+    });
+
+    const serverSpan = (name: string): OtlpSpan => {
+      const found = receiver.spans.find(
+        (s) =>
+          s.kind === SPAN_KIND_SERVER &&
+          attributesOf(s.attributes)["runline.request_id"] === requestIds[name],
+      );
+      assert.ok(
+        found,
+        `no server span for the ${name} request; received: ${receiver.spans.map((s) => s.name).join(", ")}`,
+      );
+      return found;
+    };
+    const childrenOf = (span: OtlpSpan, name?: string): OtlpSpan[] =>
+      receiver.spans.filter(
+        (s) =>
+          s.traceId === span.traceId &&
+          s.parentSpanId === span.spanId &&
+          (name === undefined || s.name === name),
+      );
+
+    test("the process stops cleanly and its spans arrive as OTLP JSON under the configured service name", () => {
+      assert.equal(exitCode, 0, running.output());
+      assert.ok(receiver.spans.length > 0, "no spans received");
+      assert.deepEqual([...receiver.contentTypes], ["application/json"]);
+      assert.ok(receiver.resources.every((r) => r["service.name"] === "runline-under-test"));
+    });
+
+    test("each request is a server span named by its route template, with status, project and run", () => {
+      const append = serverSpan("append");
+      assert.equal(append.name, "POST /runs/:run_id/events");
+      assert.deepEqual(
+        {
+          ...attributesOf(append.attributes),
+          "user_agent.original": undefined,
+          "network.protocol.version": undefined,
+        },
+        {
+          "http.request.method": "POST",
+          "http.route": "/runs/:run_id/events",
+          "http.response.status_code": 200,
+          "url.path": `/runs/${runId}/events`,
+          "url.scheme": "http",
+          "runline.request_id": requestIds.append,
+          "runline.project_id": projectId,
+          "runline.run_id": runId,
+          "user_agent.original": undefined,
+          "network.protocol.version": undefined,
+        },
+      );
+      const create = serverSpan("create");
+      assert.equal(create.name, "POST /runs");
+      assert.equal(attributesOf(create.attributes)["http.response.status_code"], 202);
+      // A 404 from a route is a client error: no span error.
+      const missing = serverSpan("missing");
+      assert.equal(missing.name, "GET /runs/:run_id");
+      assert.equal(attributesOf(missing.attributes)["http.response.status_code"], 404);
+      assert.notEqual(missing.status?.code, 2);
+      // No route at all: the method alone names it (a path would make names unbounded).
+      const unknown = serverSpan("unknown");
+      assert.equal(unknown.name, "GET");
+      assert.equal(attributesOf(unknown.attributes)["http.route"], undefined);
+      // Public route: no credential, so no project.
+      const health = serverSpan("health");
+      assert.equal(health.name, "GET /healthz");
+      assert.equal(attributesOf(health.attributes)["runline.project_id"], undefined);
+    });
+
+    test("a request with a traceparent continues the caller's trace; one without starts its own", () => {
+      for (const name of ["create", "append", "claim"] as const) {
+        const span = serverSpan(name);
+        assert.equal(span.traceId, callerTrace, name);
+        assert.equal(span.parentSpanId, callerSpans[name], name);
+      }
+      const health = serverSpan("health");
+      assert.notEqual(health.traceId, callerTrace);
+      assert.ok(!health.parentSpanId, "a fresh trace's server span is a root");
+    });
+
+    test("an append is an `append` span under its request, with the run id and event count, and its store write under it", () => {
+      const [append] = childrenOf(serverSpan("append"), "append");
+      assert.ok(append, "no append span under the request span");
+      const attributes = attributesOf(append.attributes);
+      assert.equal(attributes["runline.run_id"], runId);
+      assert.equal(attributes["runline.events.count"], 3);
+      assert.equal(attributes["runline.events.appended"], 3);
+      // A run's first append starts it: a store transaction, a child of the append.
+      const writes = childrenOf(append).filter((s) => s.name.startsWith("store."));
+      assert.ok(writes.length >= 1, "no store span under the append span");
+      assert.equal(
+        attributesOf(writes[0]!.attributes)["db.system.name"],
+        target.kind === "postgres" ? "postgresql" : "sqlite",
+      );
+    });
+
+    test("creating a run is a store transaction under its request span", () => {
+      const transactions = childrenOf(serverSpan("create"), "store.transaction");
+      assert.ok(transactions.length >= 1, "no store.transaction under POST /runs");
+    });
+
+    test("a claim is a `claim` span under its request, naming the worker and the run it got, with its transaction under it", () => {
+      const [claim] = childrenOf(serverSpan("claim"), "claim");
+      assert.ok(claim, "no claim span under the claim request");
+      const attributes = attributesOf(claim.attributes);
+      assert.equal(attributes["runline.worker_id"], workerId);
+      assert.equal(attributes["runline.run_id"], claimedRunId);
+      assert.ok(childrenOf(claim, "store.transaction").length >= 1);
+    });
+
+    test("every log line of a traced request carries its trace_id and a span id of that trace", () => {
+      const lines = logLines(running.output());
+      for (const name of ["create", "append", "claim"] as const) {
+        const ofRequest = lines.filter((line) => line.reqId === requestIds[name]);
+        assert.ok(ofRequest.length >= 2, `${name}: expected the incoming and completed lines`);
+        for (const line of ofRequest) {
+          assert.equal(line.trace_id, callerTrace, `${name}: ${JSON.stringify(line)}`);
+          assert.match(String(line.span_id), /^[0-9a-f]{16}$/);
+        }
+      }
+      const health = lines.filter((line) => line.reqId === requestIds.health);
+      assert.ok(health.length >= 1);
+      for (const line of health) assert.equal(line.trace_id, serverSpan("health").traceId);
+    });
+  });
+}
