@@ -1,5 +1,5 @@
 /**
- * `runline webhooks add|ls|rm|deliveries` (contract §10), run as a process against a real
+ * `runline webhooks add|ls|rm|deliveries` (docs/api.md §10), run as a process against a real
  * server: what they create and print, the secret shown once, and usage errors.
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * `conversation(cid).follow()` against a scripted conversation stream (contract §8 frames):
+ * `conversation(cid).follow()` against a scripted conversation stream (docs/api.md §8 frames):
  * every frame kind decoded, ids that skip (deleted runs) accepted, nothing twice across
  * reconnects, and a stream that never ends by itself. The real server's behaviour is covered
  * in conversation.int.test.ts.

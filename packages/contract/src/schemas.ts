@@ -243,7 +243,7 @@ const MISPLACED_CREATE_FIELDS: Readonly<Record<string, string>> = {
   root_run_id: "is set by the server from parent_run_id: send parent_run_id",
 };
 
-/** Contract §8: a new root run against the conversation's other active root runs. */
+/** docs/api.md §8: a new root run against the conversation's other active root runs. */
 export const MultitaskStrategy = z.enum(["allow", "reject", "enqueue", "interrupt"]);
 export type MultitaskStrategy = z.infer<typeof MultitaskStrategy>;
 
@@ -268,7 +268,7 @@ const CreateRunFields = z.looseObject({
   }),
   public_id: opt(RunId),
   parent_run_id: opt(RunId),
-  /** Contract §8: what to do about the conversation's other active root runs (default allow). */
+  /** docs/api.md §8: what to do about the conversation's other active root runs (default allow). */
   multitask_strategy: opt(MultitaskStrategy),
   trigger: opt(
     z.object({
@@ -868,7 +868,7 @@ export const InterruptItemSchema = z.object({
   resume: JsonObject.nullable(),
 });
 
-// ── Webhooks (contract §10) ─────────────────────────────────────────────────────────────────
+// ── Webhooks (docs/api.md §10) ─────────────────────────────────────────────────────────────────
 
 /** Every change a webhook can subscribe to. */
 export const WEBHOOK_EVENT_TYPES = [

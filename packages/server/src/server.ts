@@ -42,7 +42,7 @@ export interface RunlineServer {
   claimWakeups: ClaimWakeups;
   /** The retention sweeper (docs/api.md §9): started with the server, stopped by `close`. */
   sweeper: Sweeper;
-  /** Webhook deliveries (contract §10): started with the server, stopped by `close`. */
+  /** Webhook deliveries (docs/api.md §10): started with the server, stopped by `close`. */
   webhooks: WebhookDeliverer;
   /** Input requests and interrupts: its `humanInput` hub announces every committed change. */
   humanInput: HumanInputContext;
@@ -143,7 +143,7 @@ export async function createServer(
     }
   });
   live.feed?.on("inputRequest", (id) => humanInput.inputRequestWakeups.wake(id));
-  // Webhooks (contract §10): outbox rows written with the changes they report, delivered by a
+  // Webhooks (docs/api.md §10): outbox rows written with the changes they report, delivered by a
   // background loop, woken here when this instance commits some (others find them by polling).
   const outbox = new WebhookOutbox(store, ledger.now);
   outbox.install();

@@ -1,7 +1,7 @@
 /**
  * `runline conversations tail <conversation_id>`: follows a whole conversation live — every
  * event of every run in it, and the runs, input requests and interrupts as they open, change
- * and close — over one connection (contract §8).
+ * and close — over one connection (docs/api.md §8).
  *
  * The SDK's `conversation(cid).follow()` replays the frames after `--after`, then follows
  * live, and resumes by itself with `Last-Event-ID` after a dropped connection (nothing lost or

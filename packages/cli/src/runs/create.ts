@@ -1,7 +1,7 @@
 /**
  * `runline runs create --agent <agent_id>`: creates a run (`POST /runs`), in a new conversation
  * or an existing one, optionally as a child of another run, with a multitask strategy for a
- * conversation that already has an active run (contract §8).
+ * conversation that already has an active run (docs/api.md §8).
  */
 import { randomUUID } from "node:crypto";
 import type { MultitaskStrategy } from "@runline/client";

@@ -1,5 +1,5 @@
 /**
- * `runline webhooks add|ls|rm|deliveries` (contract §10). `add` prints the signing secret,
+ * `runline webhooks add|ls|rm|deliveries` (docs/api.md §10). `add` prints the signing secret,
  * which the server shows only once.
  */
 import type { WebhookEventType } from "@runline/client";
@@ -7,7 +7,7 @@ import { intOption, stringOption, UsageError } from "../args.ts";
 import { shortTime, table, truncate } from "../format.ts";
 import { CONNECTION_HELP, type RunsCommand } from "../runs/command.ts";
 
-/** The event types a webhook can subscribe to (contract §10). */
+/** The event types a webhook can subscribe to (docs/api.md §10). */
 const EVENT_TYPES = [
   "run.created",
   "run.running",

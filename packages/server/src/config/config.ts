@@ -125,7 +125,7 @@ const EnvSchema = z.object({
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info"),
   RUNLINE_TRUST_PROXY: boolFromEnv.default(false),
-  // Tracing (contract §11): the standard OpenTelemetry variables that decide whether the SDK is
+  // Tracing (docs/api.md §11): the standard OpenTelemetry variables that decide whether the SDK is
   // loaded at all; the SDK itself reads the rest (headers, timeouts, sampler, resource).
   OTEL_SDK_DISABLED: boolFromEnv.default(false),
   OTEL_TRACES_EXPORTER: z
@@ -213,7 +213,7 @@ export type Config = {
     /** Most rows one sweeper transaction deletes. */
     batchRows: number;
   };
-  /** Contract §10. */
+  /** docs/api.md §10. */
   webhooks: {
     /** Targets may be loopback, private or link-local addresses (tests, private setups). */
     allowPrivate: boolean;
@@ -226,7 +226,7 @@ export type Config = {
     /** Finished (delivered or failed) deliveries are forgotten after this many days. */
     deliveryRetentionDays: number;
   };
-  /** Contract §11: where spans go; no exporter → the OpenTelemetry SDK is never loaded. */
+  /** docs/api.md §11: where spans go; no exporter → the OpenTelemetry SDK is never loaded. */
   tracing: TracingConfig;
 };
 

@@ -1,5 +1,5 @@
 /**
- * Writes conversation-stream frames (contract §8) for everything a transaction did: a change
+ * Writes conversation-stream frames (docs/api.md §8) for everything a transaction did: a change
  * journal writer (`store/changes.ts`), so the frames commit atomically with the change and are
  * numbered in the same transaction. Both stores register it when they are constructed.
  *

@@ -1,5 +1,5 @@
 /**
- * The wire shapes of a run (contract §1.1, §1.2, §5), derived from the stored row.
+ * The wire shapes of a run (docs/api.md §1.1, §1.2, §5), derived from the stored row.
  * Every key is always present; unknown values are null.
  */
 import type { AgentRunRecord, RunSummary, RunWithSnapshot, WorkerRun } from "@runline/contract";
@@ -83,7 +83,7 @@ export function toRunWithSnapshot(run: RunRow): RunWithSnapshot {
   };
 }
 
-/** What a worker sees of a run it claimed (contract §5). */
+/** What a worker sees of a run it claimed (docs/api.md §5). */
 export function toWorkerRun(run: RunRow): WorkerRun {
   return {
     ...toAgentRunRecord(run),

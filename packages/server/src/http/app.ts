@@ -96,7 +96,7 @@ export interface AppDeps {
   humanInput: HumanInputContext;
   /** Parse each JSON reply with its route's response schema first (tests; see `server.ts`). */
   validateResponses?: boolean;
-  /** Contract §11: present when tracing is on (a span per request, trace ids in log lines). */
+  /** docs/api.md §11: present when tracing is on (a span per request, trace ids in log lines). */
   tracing?: Tracing | undefined;
 }
 

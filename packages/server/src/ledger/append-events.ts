@@ -51,7 +51,7 @@ export interface AppendResult {
 /** Compare-and-set races an append may lose in a row before it takes the run's lock. */
 const MAX_OPTIMISTIC_ATTEMPTS = 4;
 
-/** Contract §11: every append is an `append` span (its store writes are children). */
+/** docs/api.md §11: every append is an `append` span (its store writes are children). */
 export function appendEvents(
   ctx: LedgerContext,
   auth: AuthContext,

@@ -32,7 +32,7 @@ export async function getConversation(
 }
 
 /**
- * A conversation's stream (contract §8): its frame counter's row, for the caller's project;
+ * A conversation's stream (docs/api.md §8): its frame counter's row, for the caller's project;
  * 404 when the conversation does not exist there (also once deleted). Every conversation has one from its creation
  * (migration 007 gave one to those that existed before); should it be missing all the same, it
  * is created here rather than refusing to follow.

@@ -119,7 +119,7 @@ interface NewRunSpec {
   parentRunId: string | undefined;
   /** `initial_status: "running"`: write RUN_STARTED now (not when the run is queued). */
   start: boolean;
-  /** Contract §8: what to do about the conversation's other active root runs (root runs only). */
+  /** docs/api.md §8: what to do about the conversation's other active root runs (root runs only). */
   strategy: MultitaskStrategy;
   fields: RunFields;
   trigger: { messageId?: string | undefined; toolCallId?: string | undefined };
@@ -211,7 +211,7 @@ async function insertRun(
 }
 
 /**
- * multitask_strategy (contract §8) against the conversation's other active root runs, under the
+ * multitask_strategy (docs/api.md §8) against the conversation's other active root runs, under the
  * conversation's lock (so that concurrent creates and run ends decide one after the other):
  * reject → 409 `conversation_busy`; enqueue → the new run waits behind the newest of them;
  * interrupt → each is cancelled with its descendants, in this transaction.

@@ -95,7 +95,7 @@ export async function cancelRun(
 
 /**
  * Cancels `run` (locked, active) and, with `cascade`, every active descendant, inside `tx`;
- * returns them as they now are, `run` first (contract §4.7; also multitask_strategy interrupt).
+ * returns them as they now are, `run` first (docs/api.md §4.7; also multitask_strategy interrupt).
  */
 export async function cancelTree(
   tx: RunStoreTx,
@@ -139,7 +139,7 @@ async function queueOf(
 
 /**
  * Releases the conversation's next queued run once no root run created before it is active
- * (contract §8): `queued_behind` becomes null, in the transaction that ended the last of them.
+ * (docs/api.md §8): `queued_behind` becomes null, in the transaction that ended the last of them.
  * At most one at a time: the released run is active, so the rest of the queue waits behind it.
  */
 export async function releaseQueued(tx: RunStoreTx, queue: Queue): Promise<RunRow | undefined> {

@@ -52,7 +52,7 @@ interface StreamSource {
 
 export class Live {
   readonly hub: LiveHub;
-  /** Fan-out of conversation streams (contract §8), keyed by stream pk. */
+  /** Fan-out of conversation streams (docs/api.md §8), keyed by stream pk. */
   readonly conversationHub: LiveHub;
   readonly streams: StreamRegistry;
   readonly feed: PostgresFeed | undefined;
@@ -131,7 +131,7 @@ export class Live {
   }
 
   /**
-   * Opens a conversation stream (contract §8) under the same limits: replays its frames after
+   * Opens a conversation stream (docs/api.md §8) under the same limits: replays its frames after
    * `request.after`, then follows it live; it never ends by itself.
    */
   openConversationStream(request: OpenConversationStreamRequest): Promise<void> {

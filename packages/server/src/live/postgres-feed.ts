@@ -21,7 +21,7 @@
  * Input requests likewise: a change to one is announced on `runline_input_requests` (its id),
  * and becomes an `inputRequest` event that wakes long-polling reads of it (docs/api.md §7).
  *
- * Conversation streams (contract §8) travel the same way on `runline_conversations`
+ * Conversation streams (docs/api.md §8) travel the same way on `runline_conversations`
  * (`<project_id>:<stream_pk>:<latest_frame_id>`) into the conversation hub, and the catch-up
  * re-reads `conversation_streams (pk, latest_frame_id)` of the streams followed here.
  *
@@ -41,7 +41,7 @@ export const NOTIFY_CHANNEL = "runline_runs";
 export const CLAIMS_CHANNEL = "runline_claims";
 /** Input requests that changed (payload: the request id): wakes long-polling reads elsewhere. */
 export const INPUT_REQUESTS_CHANNEL = "runline_input_requests";
-/** Conversation streams that advanced (contract §8): `<project_id>:<stream_pk>:<latest_frame_id>`. */
+/** Conversation streams that advanced (docs/api.md §8): `<project_id>:<stream_pk>:<latest_frame_id>`. */
 export const CONVERSATIONS_CHANNEL = "runline_conversations";
 
 export interface FeedLogger {

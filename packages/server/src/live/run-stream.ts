@@ -66,7 +66,7 @@ export interface RunStreamOptions {
   /** Told once when the stream ends, with why. */
   onEnd?: (reason: StreamEndReason) => void;
   /**
-   * For streams of other logs than a run's (a conversation's, contract §8): how a row is
+   * For streams of other logs than a run's (a conversation's, docs/api.md §8): how a row is
    * framed (default `eventFrame`), whether it ends the stream (default: RUN_FINISHED /
    * RUN_ERROR), and whether ids may have gaps (default false: a run's ids are gap-free; a
    * conversation's lose the frames of deleted runs). With gaps, the hub's rows — read from the

@@ -59,7 +59,7 @@ export function eventFrame(event: StoredEvent): string {
 const conversationFrames = new WeakMap<StoredEvent, string>();
 
 /**
- * A conversation stream's frame (contract §8): `id: <frame id>`, `event:` the name the row
+ * A conversation stream's frame (docs/api.md §8): `id: <frame id>`, `event:` the name the row
  * carries (already the PascalCase AG-UI type or the lifecycle name), `data:` its JSON. Rows are
  * `store/conversation-frames.ts` frames; memoised per row like `eventFrame`.
  */

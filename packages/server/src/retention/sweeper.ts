@@ -8,7 +8,7 @@
  *    them — so on SQLite, where appends share the one writer, an append waits for at most one
  *    batch (measured in docs/operations.md), and on PostgreSQL autovacuum can follow;
  * 3. forgets tombstones older than `tombstoneDays` (at least 30) whose runs are purged;
- * 4. purges webhook data (contract §10): deliveries of deleted webhooks, then those webhooks,
+ * 4. purges webhook data (docs/api.md §10): deliveries of deleted webhooks, then those webhooks,
  *    and deliveries finished more than `webhookDeliveryDays` ago (pending ones are kept);
  * 5. on SQLite, gives up to `vacuumPages` free pages back to the file system.
  *

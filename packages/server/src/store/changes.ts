@@ -82,7 +82,7 @@ export class ChangeJournal {
   }
 
   /**
-   * Subscribes to conversation streams that advanced (frames committed, contract §8): told by
+   * Subscribes to conversation streams that advanced (frames committed, docs/api.md §8): told by
    * the frames writer after COMMIT, and by a store's own fast path. Returns the unsubscribe.
    */
   onFrames(listener: (positions: readonly StreamPosition[]) => void): () => void {

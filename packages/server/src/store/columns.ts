@@ -93,7 +93,7 @@ export function runListQuery(
   placeholder: (n: number) => string,
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [filter.project_id];
-  // Runs marked deleted (contract §9) are never listed, even before the sweeper purges them.
+  // Runs marked deleted (docs/api.md §9) are never listed, even before the sweeper purges them.
   const where: string[] = [`project_id = ${placeholder(1)}`, "deleted_at IS NULL"];
   const add = (condition: (p: string) => string, value: unknown) => {
     params.push(value);

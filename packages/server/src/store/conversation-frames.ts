@@ -1,5 +1,5 @@
 /**
- * Storage of conversation streams (contract §8): each conversation's frame counter
+ * Storage of conversation streams (docs/api.md §8): each conversation's frame counter
  * (`conversation_streams`) and its frames (`conversation_frames`), tables of migration 007.
  * One implementation serves both stores, with `?` placeholders as in `human-input.ts`.
  *

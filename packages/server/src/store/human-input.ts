@@ -1,5 +1,5 @@
 /**
- * Storage of human input (contract §7, §7.1): input requests and AG-UI interrupts, in the
+ * Storage of human input (docs/api.md §7, §7.1): input requests and AG-UI interrupts, in the
  * tables of migration 006. One implementation serves both stores: the SQL is plain enough to
  * be the same in SQLite and PostgreSQL, written with `?` placeholders that `SqlRunner`
  * implementations translate; each store supplies a runner for its transaction connection and

@@ -1,5 +1,5 @@
 /**
- * The storage side of retention and deletion (contract §9), kept apart from the rest of the
+ * The storage side of retention and deletion (docs/api.md §9), kept apart from the rest of the
  * store interface: `RunStoreTx.retention` and `RunStore.retention`. Both stores build these
  * from the same SQL (`retentionSql` below); only dialect details differ.
  *

@@ -21,7 +21,7 @@ export class StoredEventRow implements StoredEvent {
     return this.#event;
   }
 
-  /** The wire shape (contract §4.4), should a row ever be serialised whole. */
+  /** The wire shape (docs/api.md §4.4), should a row ever be serialised whole. */
   toJSON(): { event_id: number; event_type: string; event: AguiEvent; created_at: string } {
     const { event_id, event_type, event, created_at } = this;
     return { event_id, event_type, event, created_at };

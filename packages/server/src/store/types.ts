@@ -134,7 +134,7 @@ export interface ApiKeyRow {
 export type { WorkerStatus };
 
 /**
- * A registered agent worker (contract §5): one per (project, implementation_kind, worker_key).
+ * A registered agent worker (docs/api.md §5): one per (project, implementation_kind, worker_key).
  * Whether it is alive is not stored: readers derive it from `last_heartbeat_at`.
  */
 export interface WorkerRow {
@@ -178,7 +178,7 @@ export interface RunStoreTx {
    * listeners (after): see `changes.ts`.
    */
   record(change: RecordedChange): void;
-  /** Deletion and retention (contract §9): see `retention.ts`. */
+  /** Deletion and retention (docs/api.md §9): see `retention.ts`. */
   readonly retention: RetentionTx;
   /** Reads a run and locks it against concurrent writers until the transaction ends. */
   getRunForUpdate(projectId: string, runId: string): Promise<RunRow | undefined>;
@@ -223,13 +223,13 @@ export interface RunStoreTx {
   ensureWorker(worker: WorkerRow): Promise<{ worker: WorkerRow; created: boolean }>;
   /** Applies `patch` to a worker of the project; the worker as it now is, or undefined. */
   updateWorker(projectId: string, id: string, patch: WorkerPatch): Promise<WorkerRow | undefined>;
-  /** Input requests and interrupts (contract §7), in this transaction. */
+  /** Input requests and interrupts (docs/api.md §7), in this transaction. */
   readonly humanInput: HumanInputTx;
-  /** Conversation streams (contract §8): frame numbering and frames, in this transaction. */
+  /** Conversation streams (docs/api.md §8): frame numbering and frames, in this transaction. */
   readonly conversationFrames: ConversationFramesTx;
   /**
    * Serialises the transactions that decide a conversation's multitask strategy or queue
-   * (contract §8) until this one ends: PostgreSQL takes an advisory lock on the conversation;
+   * (docs/api.md §8) until this one ends: PostgreSQL takes an advisory lock on the conversation;
    * SQLite has one writer. Take it before locking any run, so lock order stays
    * conversation → runs → stream counter.
    */
@@ -241,7 +241,7 @@ export interface RunStoreTx {
    * root run created before it, locked; undefined when none (the queue's release, §8).
    */
   releasableQueuedRun(projectId: string, conversationId: string): Promise<RunRow | undefined>;
-  /** Webhooks and their delivery outbox (contract §10), in this transaction. */
+  /** Webhooks and their delivery outbox (docs/api.md §10), in this transaction. */
   readonly webhooks: WebhookTx;
 }
 
@@ -250,7 +250,7 @@ export type RunStoreTxOps = Omit<RunStoreTx, "record">;
 
 export interface RunStore {
   readonly dialect: "sqlite" | "postgres";
-  /** Deletion and retention reads (contract §9): see `retention.ts`. */
+  /** Deletion and retention reads (docs/api.md §9): see `retention.ts`. */
   readonly retention: RetentionReads;
   /** Applies pending numbered migrations. Safe to call at every start. */
   migrate(): Promise<void>;
@@ -305,10 +305,10 @@ export interface RunStore {
    * matches expires (the run becomes claimable then), if any. Long-polling claims wait for it.
    */
   nextLeaseExpiry(query: ClaimQuery): Promise<string | undefined>;
-  /** Input requests and interrupts (contract §7), committed data. */
+  /** Input requests and interrupts (docs/api.md §7), committed data. */
   readonly humanInput: HumanInputReads;
-  /** Conversation streams (contract §8), committed data. */
+  /** Conversation streams (docs/api.md §8), committed data. */
   readonly conversationFrames: ConversationFramesReads;
-  /** Webhooks and their deliveries (contract §10), committed data. */
+  /** Webhooks and their deliveries (docs/api.md §10), committed data. */
   readonly webhooks: WebhookReads;
 }

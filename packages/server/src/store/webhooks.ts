@@ -1,5 +1,5 @@
 /**
- * Storage of webhooks (contract §10): a project's subscriptions (`webhooks`) and the outbox of
+ * Storage of webhooks (docs/api.md §10): a project's subscriptions (`webhooks`) and the outbox of
  * their deliveries (`webhook_deliveries`), in the tables of migration 008. As with human input
  * (`human-input.ts`), one implementation serves both stores: plain SQL with `?` placeholders,
  * ISO-8601 UTC text timestamps and JSON as text; each store supplies a runner for its

@@ -1,5 +1,5 @@
 /**
- * A server span per HTTP request (contract §11), without auto-instrumentation.
+ * A server span per HTTP request (docs/api.md §11), without auto-instrumentation.
  *
  * The span starts where Node hands the request over (the server's `request` listener, which is
  * wrapped) so that everything Fastify then does — hooks, handler, store, logs — runs inside its

@@ -1,5 +1,5 @@
 /**
- * Spans for Runline's own operations (contract §11), through the OpenTelemetry API only.
+ * Spans for Runline's own operations (docs/api.md §11), through the OpenTelemetry API only.
  * Ledger and worker code wraps an operation with `withSpan`; the request and store-transaction
  * spans are made once, around the server and the store (`http-spans.ts`, `store-spans.ts`).
  *

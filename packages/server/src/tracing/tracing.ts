@@ -1,5 +1,5 @@
 /**
- * Tracing's front door (contract §11). With no exporter configured nothing here loads the
+ * Tracing's front door (docs/api.md §11). With no exporter configured nothing here loads the
  * OpenTelemetry SDK: `startTracing` answers undefined and every `withSpan` (spans.ts) calls its
  * function straight through. With one, the SDK is imported (`sdk.ts`) and registered once per
  * process; the server then wraps its store (`store-spans.ts`) and HTTP requests (`http-spans.ts`).

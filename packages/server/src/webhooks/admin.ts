@@ -1,5 +1,5 @@
 /**
- * Managing a project's webhooks (contract §10; the `/webhooks` routes and `runline webhooks`):
+ * Managing a project's webhooks (docs/api.md §10; the `/webhooks` routes and `runline webhooks`):
  * create (the URL checked against the SSRF rule; the signing secret returned once), list
  * (never a secret), delete (no more deliveries from the moment it commits; the sweeper then
  * purges its deliveries).

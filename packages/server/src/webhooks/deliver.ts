@@ -1,5 +1,5 @@
 /**
- * One delivery attempt of one outbox row (contract §10): `POST` the stored body to the
+ * One delivery attempt of one outbox row (docs/api.md §10): `POST` the stored body to the
  * webhook's URL with the Standard Webhooks headers, and say what came of it. 2xx within the
  * timeout is delivered; anything else — another status, a timeout, a refused or failed
  * connection, an address the SSRF rule refuses (checked again here: DNS may have changed) — is
@@ -7,9 +7,11 @@
  *
  * Kept to this one function so a tracing span can wrap exactly one delivery.
  */
+
 import http from "node:http";
 import https from "node:https";
 import type { ClaimedDelivery } from "../store/webhooks.ts";
+import { outgoingTraceHeaders } from "../tracing/spans.ts";
 import { webhookSignature } from "./signature.ts";
 import { guardedLookup, refusalOf } from "./url-guard.ts";
 
@@ -57,6 +59,8 @@ export function deliverWebhook(
         "webhook-id": id,
         "webhook-timestamp": String(timestamp),
         "webhook-signature": webhookSignature(claimed.secret, id, timestamp, payload),
+        // The delivery span's trace context, so a receiver may continue it (none while off).
+        ...outgoingTraceHeaders(),
       },
       ...(!options.allowPrivate && { lookup: guardedLookup }),
       signal,

@@ -1,5 +1,5 @@
 /**
- * The webhook deliverer (contract §10): a background loop per server instance that claims due
+ * The webhook deliverer (docs/api.md §10): a background loop per server instance that claims due
  * outbox rows and delivers them (`deliver.ts`), at least once each.
  *
  * - **One instance at a time per row.** A claim (`WebhookTx.claimDue`: PostgreSQL
@@ -17,9 +17,11 @@
  * - **Shutdown** (`stop`): no new claims; attempts in flight are abandoned and their claims
  *   given back, so another instance (or the next start) sends them at once.
  */
+
 import { randomUUID } from "node:crypto";
 import type { RunStore } from "../store/types.ts";
 import type { AttemptOutcome, ClaimedDelivery } from "../store/webhooks.ts";
+import { withSpan } from "../tracing/spans.ts";
 import { type AttemptResult, deliverWebhook } from "./deliver.ts";
 
 export interface DelivererOptions {
@@ -167,11 +169,27 @@ export class WebhookDeliverer {
   /** One attempt of one row, its outcome written under the claim. */
   async #attempt(claimed: ClaimedDelivery, claimedBy: string): Promise<void> {
     const { store } = this.options;
-    const result = await deliverWebhook(claimed, {
-      timeoutMs: this.options.timeoutMs,
-      allowPrivate: this.options.allowPrivate,
-      signal: this.#controller.signal,
-    });
+    const { delivery } = claimed;
+    const result = await withSpan(
+      "webhook.deliver",
+      {
+        "runline.webhook.delivery_id": delivery.id,
+        "runline.webhook.type": delivery.type,
+        "runline.webhook.attempt": delivery.attempts + 1,
+      },
+      async (span) => {
+        const attempted = await deliverWebhook(claimed, {
+          timeoutMs: this.options.timeoutMs,
+          allowPrivate: this.options.allowPrivate,
+          signal: this.#controller.signal,
+        });
+        span.setAttribute("runline.webhook.outcome", attempted.kind);
+        if (attempted.kind !== "aborted" && attempted.statusCode !== null) {
+          span.setAttribute("http.response.status_code", attempted.statusCode);
+        }
+        return attempted;
+      },
+    );
     if (result.kind === "aborted") {
       await store.transaction((tx) => tx.webhooks.releaseClaim(claimed.delivery.pk, claimedBy));
       return;

@@ -1,5 +1,5 @@
 /**
- * What a webhook hears (contract §10): the change journal's records (`store/changes.ts`) as
+ * What a webhook hears (docs/api.md §10): the change journal's records (`store/changes.ts`) as
  * webhook event types, and the body each delivery sends — `{type, timestamp, data}`, where
  * `data` is the canonical run summary, the input-request record with secret values removed, or
  * (for `interrupt.opened`) the interrupt item with its conversation. The body is built once,

@@ -1,5 +1,5 @@
 /**
- * The webhook outbox writer (contract §10): a change-journal writer (`store/changes.ts`) that,
+ * The webhook outbox writer (docs/api.md §10): a change-journal writer (`store/changes.ts`) that,
  * inside the transaction making a change and before its COMMIT, writes one delivery row per
  * live webhook of the change's project subscribed to its event type. The row commits or rolls
  * back with the change: a committed change is never lost to a crash, and a change that did

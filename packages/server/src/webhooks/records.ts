@@ -1,4 +1,4 @@
-/** The wire shapes of webhooks and their deliveries (contract §10), from stored rows. */
+/** The wire shapes of webhooks and their deliveries (docs/api.md §10), from stored rows. */
 import type { WebhookEventType } from "@runline/contract";
 import type { DeliveryRow, DeliveryStatus, WebhookRow } from "../store/webhooks.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Where webhooks may point (contract §10): `http`/`https` URLs whose host is not — and does not
+ * Where webhooks may point (docs/api.md §10): `http`/`https` URLs whose host is not — and does not
  * resolve to — a loopback, private, link-local (cloud metadata included), shared, multicast or
  * otherwise internal address, so a webhook cannot make the server call into its own network
  * (SSRF). `RUNLINE_WEBHOOKS_ALLOW_PRIVATE=true` lifts the address rule (tests, private setups).

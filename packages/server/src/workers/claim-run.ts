@@ -24,7 +24,7 @@ export interface ClaimOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Contract §11: a `claim` span (a long-poll's waiting included) naming the run it got. */
+/** docs/api.md §11: a `claim` span (a long-poll's waiting included) naming the run it got. */
 export function claimRun(
   ctx: WorkersContext,
   worker: WorkerRow,

@@ -1,5 +1,5 @@
 /**
- * Conversation streams across instances on one PostgreSQL (contract §8): frames committed
+ * Conversation streams across instances on one PostgreSQL (docs/api.md §8): frames committed
  * through any instance reach followers on every other one (LISTEN/NOTIFY on
  * `runline_conversations`), with the same ids everywhere; a follower whose instance is
  * SIGKILLed resumes on another with Last-Event-ID and misses nothing, doubles nothing.

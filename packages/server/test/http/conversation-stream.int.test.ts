@@ -1,5 +1,5 @@
 /**
- * Following a conversation over SSE (contract §8): one stream with every run's events and the
+ * Following a conversation over SSE (docs/api.md §8): one stream with every run's events and the
  * lifecycle frames, numbered 1, 2, 3… per conversation, resumable with Last-Event-ID.
  */
 import assert from "node:assert/strict";
@@ -65,7 +65,7 @@ function eventIdsByRun(events: readonly ParsedEvent[]): Map<string, number[]> {
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describeEachStore("following a conversation over SSE (contract §8)", (server) => {
+describeEachStore("following a conversation over SSE (docs/api.md §8)", (server) => {
   test("a run's life arrives as frames 1, 2, 3…: run.created, its events verbatim with run_id and event_id, run.status", async () => {
     const cid = await newConversation(server());
     const stream = await follow(server(), cid);

@@ -1,5 +1,5 @@
 /**
- * multitask_strategy on run creation (contract §8): what a new root run does about the
+ * multitask_strategy on run creation (docs/api.md §8): what a new root run does about the
  * conversation's other active root runs — allow, reject, enqueue (a FIFO queue workers respect),
  * interrupt (cancel them, with cascade, in the creating transaction).
  */
@@ -45,7 +45,7 @@ async function runOf(server: TestServer, runId: string) {
   return response.body as { run_id: string; status: string; queued_behind: string | null };
 }
 
-describeEachStore("multitask strategies (contract §8)", (server) => {
+describeEachStore("multitask strategies (docs/api.md §8)", (server) => {
   test("allow (the default, and explicit) creates alongside active root runs; both records show queued_behind null", async () => {
     const cid = randomUUID();
     const first = await created(server(), cid, undefined, {}, { initial_status: "running" });

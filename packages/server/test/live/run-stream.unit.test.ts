@@ -142,7 +142,7 @@ describe("RunStream", () => {
     );
   });
 
-  it("with gaps allowed (a conversation's frames, contract §8), every row above `after` arrives once, in order, whatever the interleaving, and no row ends the stream", async () => {
+  it("with gaps allowed (a conversation's frames, docs/api.md §8), every row above `after` arrives once, in order, whatever the interleaving, and no row ends the stream", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.scheduler(),

@@ -36,7 +36,7 @@ type Json = Record<string, unknown>;
 interface Fixtures {
   conversationId: string;
   runIds: string[];
-  /** A webhook of the project (contract §10), for `/webhooks/:id…` routes. */
+  /** A webhook of the project (docs/api.md §10), for `/webhooks/:id…` routes. */
   webhookId: string;
 }
 

@@ -1,5 +1,5 @@
 /**
- * A snapshot of a 100 MiB run (contract §12, issue 16 finding 3), on a real server process:
+ * A snapshot of a 100 MiB run (docs/api.md §12, issue 16 finding 3), on a real server process:
  * memory stays bounded and the event loop keeps serving other requests while it is folded and
  * sent. Checked as counts and generous bounds, never as timings: `/healthz` requests sent while
  * the snapshot is being built are answered before it finishes, and the process's resident

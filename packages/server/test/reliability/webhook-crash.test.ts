@@ -1,5 +1,5 @@
 /**
- * Promise (contract §10): a SIGKILL while webhooks are being delivered loses none. Deliveries
+ * Promise (docs/api.md §10): a SIGKILL while webhooks are being delivered loses none. Deliveries
  * are at least once: after restarts over the same storage, the receiver has seen every
  * `webhook-id` whose change committed — here, `run.created` of every run that exists — at
  * least once (duplicates allowed: receivers deduplicate by `webhook-id`).

@@ -1,5 +1,5 @@
 /**
- * Contract §11 end to end: the real server process (`src/main.ts`) with OTEL_* variables set
+ * docs/api.md §11 end to end: the real server process (`src/main.ts`) with OTEL_* variables set
  * exports its spans over OTLP/HTTP (JSON) to a receiver in this test process. Requests carry a
  * W3C `traceparent`; after a graceful stop (which flushes the exporter) the received spans are
  * checked for names, attributes and parent links, and the process's log lines for `trace_id`.
@@ -34,6 +34,12 @@ class OtlpReceiver {
   readonly spans: OtlpSpan[] = [];
   readonly resources: Record<string, unknown>[] = [];
   readonly contentTypes = new Set<string>();
+  /** Webhook deliveries received at /hook: their `traceparent` headers. */
+  readonly hookTraceparents: string[] = [];
+  #hookArrived!: () => void;
+  readonly hookArrived = new Promise<void>((resolve) => {
+    this.#hookArrived = resolve;
+  });
   readonly #server: Server;
 
   constructor() {
@@ -44,6 +50,12 @@ class OtlpReceiver {
         body += chunk;
       });
       req.on("end", () => {
+        if (req.method === "POST" && req.url === "/hook") {
+          this.hookTraceparents.push(String(req.headers.traceparent));
+          res.writeHead(204).end();
+          this.#hookArrived();
+          return;
+        }
         if (req.method !== "POST" || req.url !== "/v1/traces") {
           res.writeHead(404).end();
           return;
@@ -177,6 +189,7 @@ for (const target of storeTargets()) {
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
         OTEL_SERVICE_NAME: "runline-under-test",
+        RUNLINE_WEBHOOKS_ALLOW_PRIVATE: "true",
       });
       const send = async (
         name: string,
@@ -201,6 +214,11 @@ for (const target of storeTargets()) {
 
       projectId = (await send("credentials", "GET", "/credentials/current", undefined)).body
         .project_id;
+      const hook = await send("webhook", "POST", "/webhooks", {
+        url: `${endpoint}/hook`,
+        events: ["run.created"],
+      });
+      assert.equal(hook.status, 201);
       const created = await send(
         "create",
         "POST",
@@ -255,6 +273,7 @@ for (const target of storeTargets()) {
       assert.equal((await send("health", "GET", "/healthz", undefined)).status, 200);
       assert.equal((await send("unknown", "GET", "/no-such-path", undefined)).status, 404);
 
+      await receiver.hookArrived;
       // A graceful stop flushes the spans still batched.
       exitCode = await stopProcess(running);
     });
@@ -283,6 +302,22 @@ for (const target of storeTargets()) {
           s.parentSpanId === span.spanId &&
           (name === undefined || s.name === name),
       );
+
+    test("a webhook delivery is a span of its own, and the receiver gets its trace context", () => {
+      const deliveries = receiver.spans.filter((s) => s.name === "webhook.deliver");
+      assert.ok(deliveries.length >= 1, "no webhook.deliver span");
+      const delivered = deliveries.find(
+        (s) => attributesOf(s.attributes)["runline.webhook.outcome"] === "delivered",
+      );
+      assert.ok(delivered, "no delivered attempt");
+      const attributes = attributesOf(delivered.attributes);
+      assert.equal(attributes["runline.webhook.type"], "run.created");
+      assert.equal(attributes["http.response.status_code"], 204);
+      assert.ok(
+        receiver.hookTraceparents.includes(`00-${delivered.traceId}-${delivered.spanId}-01`),
+        `traceparent sent: ${receiver.hookTraceparents.join(", ")}`,
+      );
+    });
 
     test("the process stops cleanly and its spans arrive as OTLP JSON under the configured service name", () => {
       assert.equal(exitCode, 0, running.output());

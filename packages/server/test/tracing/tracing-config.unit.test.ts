@@ -1,4 +1,4 @@
-/** Which OTEL_* settings turn tracing on (contract §11) and which are refused at start. */
+/** Which OTEL_* settings turn tracing on (docs/api.md §11) and which are refused at start. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError, loadConfig } from "../../src/config/config.ts";

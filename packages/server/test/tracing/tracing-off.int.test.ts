@@ -1,5 +1,5 @@
 /**
- * Contract §11, "unset → no tracing cost": a server started without any OTEL_* variable never
+ * docs/api.md §11, "unset → no tracing cost": a server started without any OTEL_* variable never
  * loads the OpenTelemetry SDK (only the API facade, which `withSpan` checks and skips), makes
  * no spans and adds no trace headers. (This file runs in its own process: nothing else here
  * starts tracing.)

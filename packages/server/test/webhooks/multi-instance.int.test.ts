@@ -1,5 +1,5 @@
 /**
- * Several instances on one PostgreSQL database (contract §10): every outbox row is being
+ * Several instances on one PostgreSQL database (docs/api.md §10): every outbox row is being
  * delivered by one instance at a time — the receiver never holds two requests of one
  * `webhook-id` at once — and, with no crash, each is delivered exactly once.
  */

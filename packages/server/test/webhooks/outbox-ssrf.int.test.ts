@@ -1,5 +1,5 @@
 /**
- * The outbox (contract §10): a delivery row exists iff the change it reports committed — it is
+ * The outbox (docs/api.md §10): a delivery row exists iff the change it reports committed — it is
  * written inside the changing transaction, so a transaction that rolls back leaves none — and
  * the SSRF rule: refused targets at creation, and again at delivery time.
  */

@@ -1,5 +1,5 @@
 /**
- * Webhooks (contract §10) through the real server on both stores: managing subscriptions,
+ * Webhooks (docs/api.md §10) through the real server on both stores: managing subscriptions,
  * Standard Webhooks deliveries that the `standardwebhooks` package verifies, the bodies of run
  * and input-request changes, retries on a fast schedule, the deliveries listing, and a run
  * deleted before its delivery went out.

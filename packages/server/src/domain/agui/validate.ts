@@ -1,5 +1,5 @@
 /**
- * Step 1 of an append (contract §4.3): fill in, normalise and validate each event of a batch
+ * Step 1 of an append (docs/api.md §4.3): fill in, normalise and validate each event of a batch
  * against the AG-UI schemas. Pure; a refused event comes back as an {@link EventRejection}, which
  * the ledger tells the client as a problem (HTTP is not this layer's business).
  */

@@ -59,7 +59,7 @@ const DESCRIPTION = [
 ].join(" ");
 
 const CONVERSATION_DESCRIPTION = [
-  "Server-Sent Events (contract §8): every event of every run of the conversation — those that",
+  "Server-Sent Events (docs/api.md §8): every event of every run of the conversation — those that",
   "exist and those created later — in commit order, then live, with lifecycle frames between",
   "them. Frames: `id: <conversation frame id>` (1, 2, 3… per conversation, strictly increasing;",
   "gaps only where runs were deleted), `event: <PascalCase AG-UI type>` with",

@@ -1,4 +1,4 @@
-/** Webhooks (contract §10): subscriptions of the caller's project and their deliveries — scope `admin`. */
+/** Webhooks (docs/api.md §10): subscriptions of the caller's project and their deliveries — scope `admin`. */
 
 import {
   CreatedWebhookSchema,

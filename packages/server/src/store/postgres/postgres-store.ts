@@ -417,7 +417,7 @@ export class PostgresStore implements RunStore {
   );
 
   constructor(options: PostgresStoreOptions) {
-    // Conversation-stream frames (contract §8) commit with whatever made them.
+    // Conversation-stream frames (docs/api.md §8) commit with whatever made them.
     this.changes.addWriter(conversationFramesWriter(this.changes));
     const base: pg.ClientConfig = {
       connectionString: options.connectionString,
@@ -578,7 +578,7 @@ export class PostgresStore implements RunStore {
     // either. Later additions to an append (counters, other tables) belong here as further
     // CTEs reading from `run`.
     //
-    // Conversation frames (contract §8): `stream` bumps the conversation's frame counter by the
+    // Conversation frames (docs/api.md §8): `stream` bumps the conversation's frame counter by the
     // batch size and `frames` numbers the events with the ids it reserved. The counter row is
     // locked from that UPDATE to the statement's COMMIT only — appends to other conversations
     // never wait on it, and frame ids commit in id order.

@@ -1,5 +1,5 @@
 /**
- * Retention and deletion on PostgreSQL (contract §9): the shared operations of `../retention.ts`
+ * Retention and deletion on PostgreSQL (docs/api.md §9): the shared operations of `../retention.ts`
  * over node-postgres. One sweeper at a time across instances: each sweeper transaction first
  * takes a transaction-level advisory lock, keyed by the schema (deployments sharing a database
  * in separate schemas do not wait on each other), and an instance that finds it taken skips

@@ -1,5 +1,5 @@
 /**
- * Retention and deletion on SQLite (contract §9): the shared operations of `../retention.ts`
+ * Retention and deletion on SQLite (docs/api.md §9): the shared operations of `../retention.ts`
  * over better-sqlite3, and the file-space side — `auto_vacuum=INCREMENTAL`, so the sweeper's
  * `incremental_vacuum` can give purged pages back to the file system.
  */

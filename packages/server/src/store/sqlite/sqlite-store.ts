@@ -209,7 +209,7 @@ export class SqliteStore implements RunStore {
     this.writer.pragma(`synchronous = ${options.synchronous}`);
     this.writer.pragma("foreign_keys = ON");
     this.writer.pragma("busy_timeout = 5000");
-    // Conversation-stream frames (contract §8) commit with whatever made them.
+    // Conversation-stream frames (docs/api.md §8) commit with whatever made them.
     this.changes.addWriter(conversationFramesWriter(this.changes));
   }
 

@@ -1,5 +1,5 @@
 /**
- * The run snapshot (contract §4.4): a compact picture of a run's log that a client can apply and
+ * The run snapshot (docs/api.md §4.4): a compact picture of a run's log that a client can apply and
  * then resume from with `Last-Event-ID: <after_event_id>`. Pure.
  *
  * The log is folded exactly the way `@ag-ui/client`'s pipeline folds it (`transformChunks`, then
