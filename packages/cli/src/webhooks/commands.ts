@@ -3,24 +3,13 @@
  * which the server shows only once.
  */
 import type { WebhookEventType } from "@runline/client";
+import { WEBHOOK_EVENT_TYPES } from "@runline/contract";
 import { intOption, stringOption, UsageError } from "../args.ts";
 import { shortTime, table, truncate } from "../format.ts";
 import { CONNECTION_HELP, type RunsCommand } from "../runs/command.ts";
 
 /** The event types a webhook can subscribe to (docs/api.md §10). */
-const EVENT_TYPES = [
-  "run.created",
-  "run.running",
-  "run.waiting",
-  "run.completed",
-  "run.failed",
-  "run.cancelled",
-  "input_request.created",
-  "input_request.submitted",
-  "input_request.cancelled",
-  "input_request.expired",
-  "interrupt.opened",
-] as const satisfies readonly WebhookEventType[];
+const EVENT_TYPES: readonly WebhookEventType[] = WEBHOOK_EVENT_TYPES;
 
 function eventList(text: string): WebhookEventType[] {
   const types = text

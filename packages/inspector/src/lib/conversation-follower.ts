@@ -5,47 +5,27 @@
  * resumes with `Last-Event-ID` after a dropped connection and never yields a frame twice.
  * Runs created later arrive on the same connection; nothing is opened per run.
  *
- * Views subscribe and are told at most once per animation frame, as with `RunFollower`.
+ * Views subscribe and are told at most once per animation frame (`Follower`).
  */
 import type { AgentRunRecord, RunlineClient } from "@runline/client";
-import type { FollowState } from "./follower.ts";
+import { type FetchFn, Follower } from "./follower.ts";
 import { ConversationTimeline } from "./timeline.ts";
-
-type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 
 /** Runs listed before following (10 pages of 100): enough for any conversation a person reads. */
 const MAX_LISTED_PAGES = 10;
 /** Active runs whose latest event time is read at load (the rest are placed approximately). */
 const MAX_TIMED_RUNS = 50;
 
-export class ConversationFollower {
+export class ConversationFollower extends Follower {
   readonly timeline = new ConversationTimeline(Date.now());
-  private readonly client: RunlineClient;
-  private readonly controller = new AbortController();
-  private readonly listeners = new Set<() => void>();
-  private state: FollowState = {
-    status: "loading",
-    error: undefined,
-    connections: 0,
-    snapshotEventId: undefined,
-    version: 0,
-  };
-  private scheduled = false;
 
   constructor(
     makeClient: (fetchFn: FetchFn) => RunlineClient,
     private readonly conversationId: string,
-    private readonly describe: (error: unknown) => string,
+    describe: (error: unknown) => string,
   ) {
-    this.client = makeClient(this.countingFetch);
+    super(makeClient, "this conversation", describe);
   }
-
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  getState = (): FollowState => this.state;
 
   async start(): Promise<void> {
     const signal = this.controller.signal;
@@ -118,35 +98,5 @@ export class ConversationFollower {
     } catch {
       // shown without its agent; the page works without it
     }
-  }
-
-  stop(): void {
-    this.controller.abort(
-      new DOMException("The page no longer follows this conversation", "AbortError"),
-    );
-    this.set({ status: "stopped" });
-  }
-
-  private countingFetch: FetchFn = (input, init) => {
-    if (input.includes("/stream")) this.set({ connections: this.state.connections + 1 });
-    return globalThis.fetch(input, init);
-  };
-
-  private set(change: Partial<FollowState>): void {
-    this.state = { ...this.state, ...change };
-    this.changed();
-  }
-
-  /** Coalesces changes: views hear at most once per frame (or every 200 ms in a hidden tab). */
-  private changed(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    const flush = () => {
-      this.scheduled = false;
-      this.state = { ...this.state, version: this.state.version + 1 };
-      for (const listener of this.listeners) listener();
-    };
-    if (document.visibilityState === "visible") requestAnimationFrame(flush);
-    else setTimeout(flush, 200);
   }
 }

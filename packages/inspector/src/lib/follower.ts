@@ -26,15 +26,18 @@ export interface FollowState {
   version: number;
 }
 
-type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
+export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
 
-export class RunFollower {
-  readonly model = new RunModel();
-  readonly log: EventLogStore;
-  private readonly client: RunlineClient;
-  private readonly controller = new AbortController();
+/**
+ * What both followers (a run, a conversation) share: a client whose stream requests are
+ * counted, the abort controller that stops them, and coalesced change notification — views
+ * subscribe and are told at most once per animation frame (or every 200 ms in a hidden tab).
+ */
+export abstract class Follower {
+  protected readonly client: RunlineClient;
+  protected readonly controller = new AbortController();
   private readonly listeners = new Set<() => void>();
-  private state: FollowState = {
+  protected state: FollowState = {
     status: "loading",
     error: undefined,
     connections: 0,
@@ -42,15 +45,67 @@ export class RunFollower {
     version: 0,
   };
   private scheduled = false;
+
+  constructor(
+    makeClient: (fetchFn: FetchFn) => RunlineClient,
+    /** What is followed, for the message when the page stops following ("this run"). */
+    private readonly subject: string,
+    protected readonly describe: (error: unknown) => string,
+  ) {
+    this.client = makeClient(this.countingFetch);
+  }
+
+  abstract start(): Promise<void>;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getState = (): FollowState => this.state;
+
+  stop(): void {
+    this.controller.abort(
+      new DOMException(`The page no longer follows ${this.subject}`, "AbortError"),
+    );
+    this.set({ status: "stopped" });
+  }
+
+  private countingFetch: FetchFn = (input, init) => {
+    if (input.includes("/stream")) this.set({ connections: this.state.connections + 1 });
+    return globalThis.fetch(input, init);
+  };
+
+  protected set(change: Partial<FollowState>): void {
+    this.state = { ...this.state, ...change };
+    this.changed();
+  }
+
+  protected changed(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const flush = () => {
+      this.scheduled = false;
+      this.state = { ...this.state, version: this.state.version + 1 };
+      for (const listener of this.listeners) listener();
+    };
+    if (document.visibilityState === "visible") requestAnimationFrame(flush);
+    else setTimeout(flush, 200);
+  }
+}
+
+export class RunFollower extends Follower {
+  readonly model = new RunModel();
+  readonly log: EventLogStore;
   private onEventListeners = new Set<(row: LogRow) => void>();
 
   constructor(
     makeClient: (fetchFn: FetchFn) => RunlineClient,
     private readonly conversationId: string,
     private readonly runId: string,
-    private readonly describe: (error: unknown) => string,
+    describe: (error: unknown) => string,
   ) {
-    this.client = makeClient(this.countingFetch);
+    super(makeClient, "this run", describe);
     this.log = new EventLogStore(
       async (after, limit) => {
         const page = await this.client.listEvents(
@@ -70,13 +125,6 @@ export class RunFollower {
       describe,
     );
   }
-
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  getState = (): FollowState => this.state;
 
   /** Called for every live event (after the snapshot), e.g. to refresh the run record. */
   onEvent(listener: (row: LogRow) => void): () => void {
@@ -113,33 +161,5 @@ export class RunFollower {
       if (signal.aborted) return;
       this.set({ status: "error", error: this.describe(error) });
     }
-  }
-
-  stop(): void {
-    this.controller.abort(new DOMException("The page no longer follows this run", "AbortError"));
-    this.set({ status: "stopped" });
-  }
-
-  private countingFetch: FetchFn = (input, init) => {
-    if (input.includes("/stream")) this.set({ connections: this.state.connections + 1 });
-    return globalThis.fetch(input, init);
-  };
-
-  private set(change: Partial<FollowState>): void {
-    this.state = { ...this.state, ...change };
-    this.changed();
-  }
-
-  /** Coalesces changes: views hear at most once per frame (or every 200 ms in a hidden tab). */
-  private changed(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    const flush = () => {
-      this.scheduled = false;
-      this.state = { ...this.state, version: this.state.version + 1 };
-      for (const listener of this.listeners) listener();
-    };
-    if (document.visibilityState === "visible") requestAnimationFrame(flush);
-    else setTimeout(flush, 200);
   }
 }

@@ -5,79 +5,29 @@
  * whole output is searched.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { bearer, JWT_SECRET, secretOf, userJwt } from "../auth/fixtures.ts";
 import { BOOTSTRAP_KEY } from "../helpers/server.ts";
+import {
+  type ServerProcess,
+  startServerProcess,
+  stopServerProcess,
+} from "../helpers/server-process.ts";
 import { freshStoreLocation, storeTargets, type TestStoreLocation } from "../helpers/stores.ts";
-
-const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
-
-interface RunningProcess {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-async function startProcess(location: TestStoreLocation): Promise<RunningProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      RUNLINE_LOG_LEVEL: "trace",
-      RUNLINE_BOOTSTRAP_KEY: BOOTSTRAP_KEY,
-      RUNLINE_SQLITE_SYNCHRONOUS: "NORMAL",
-      RUNLINE_JWT_SECRET: JWT_SECRET,
-      ...(location.dataDir && { RUNLINE_DATA_DIR: location.dataDir }),
-      ...(location.databaseUrl && { DATABASE_URL: location.databaseUrl }),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
-    const look = () => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        child.stdout?.off("data", look);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout?.on("data", look);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, url, output: () => output };
-}
-
-async function stopProcess(running: RunningProcess): Promise<void> {
-  if (running.child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => running.child.once("exit", () => resolve()));
-  running.child.kill("SIGTERM");
-  await exited;
-}
 
 for (const target of storeTargets()) {
   describe(`secrets in logs [${target.kind}]`, { skip: target.skip }, () => {
     let location: TestStoreLocation;
-    let running: RunningProcess;
+    let running: ServerProcess;
     before(async () => {
       location = await freshStoreLocation(target.kind);
-      running = await startProcess(location);
+      running = await startServerProcess(location, {
+        RUNLINE_LOG_LEVEL: "trace",
+        RUNLINE_JWT_SECRET: JWT_SECRET,
+      });
     });
     after(async () => {
-      if (running) await stopProcess(running);
+      if (running) await stopServerProcess(running);
       await location.dispose();
     });
 
@@ -145,7 +95,7 @@ for (const target of storeTargets()) {
         ).status;
       assert.deepEqual([await head(jwt), await head(newKey)], [404, 401]);
 
-      await stopProcess(running);
+      await stopServerProcess(running);
       const output = running.output();
       assert.ok(
         (output.match(/incoming request/g) ?? []).length >= statuses.length,

@@ -5,16 +5,17 @@
  * checked for names, attributes and parent links, and the process's log lines for `trace_id`.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { BOOTSTRAP_KEY } from "../helpers/server.ts";
+import {
+  type ServerProcess,
+  startServerProcess,
+  stopServerProcess,
+} from "../helpers/server-process.ts";
 import { freshStoreLocation, storeTargets, type TestStoreLocation } from "../helpers/stores.ts";
-
-const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 
 /** A span as the OTLP JSON encoding carries it (ids in hex). */
 interface OtlpSpan {
@@ -96,66 +97,6 @@ function attributesOf(list: OtlpSpan["attributes"]): Record<string, unknown> {
   );
 }
 
-interface RunningProcess {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-async function startProcess(
-  location: TestStoreLocation,
-  env: Record<string, string>,
-): Promise<RunningProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: {
-      PATH: process.env.PATH,
-      NODE_OPTIONS: process.env.NODE_OPTIONS,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      RUNLINE_LOG_LEVEL: "info",
-      RUNLINE_BOOTSTRAP_KEY: BOOTSTRAP_KEY,
-      RUNLINE_SQLITE_SYNCHRONOUS: "NORMAL",
-      ...(location.dataDir && { RUNLINE_DATA_DIR: location.dataDir }),
-      ...(location.databaseUrl && { DATABASE_URL: location.databaseUrl }),
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
-    const look = () => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        child.stdout?.off("data", look);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout?.on("data", look);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, url, output: () => output };
-}
-
-async function stopProcess(running: RunningProcess): Promise<number | null> {
-  if (running.child.exitCode !== null) return running.child.exitCode;
-  const exited = new Promise<number | null>((resolve) =>
-    running.child.once("exit", (code) => resolve(code)),
-  );
-  running.child.kill("SIGTERM");
-  return exited;
-}
-
 const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
 
 /** The JSON log lines of the process's output (the banner and other text skipped). */
@@ -170,7 +111,7 @@ for (const target of storeTargets()) {
   describe(`traces over OTLP/HTTP [${target.kind}]`, { skip: target.skip }, () => {
     const receiver = new OtlpReceiver();
     let location: TestStoreLocation;
-    let running: RunningProcess;
+    let running: ServerProcess;
     let exitCode: number | null;
     // The caller's trace the requests continue.
     const callerTrace = hex(16);
@@ -185,7 +126,8 @@ for (const target of storeTargets()) {
     before(async () => {
       const endpoint = await receiver.listen();
       location = await freshStoreLocation(target.kind);
-      running = await startProcess(location, {
+      running = await startServerProcess(location, {
+        RUNLINE_LOG_LEVEL: "info",
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
         OTEL_SERVICE_NAME: "runline-under-test",
@@ -275,10 +217,10 @@ for (const target of storeTargets()) {
 
       await receiver.hookArrived;
       // A graceful stop flushes the spans still batched.
-      exitCode = await stopProcess(running);
+      exitCode = await stopServerProcess(running);
     });
     after(async () => {
-      if (running) await stopProcess(running);
+      if (running) await stopServerProcess(running);
       await receiver.close();
       await location?.dispose();
     });
