@@ -38,7 +38,7 @@ export function Timeline(props: {
         <span className="timeline-start">{formatTime(new Date(span.from).toISOString())}</span>
         <div className="timeline-ticks">
           {TICKS.map((f) => (
-            <span key={f} style={{ left: `${f * 100}%` }}>
+            <span key={f} className="timeline-tick" style={{ left: `${f * 100}%` }}>
               +{formatMs(width * f)}
             </span>
           ))}
