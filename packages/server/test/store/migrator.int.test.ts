@@ -16,7 +16,7 @@ import {
   readMigrations,
   runMigrations,
 } from "../../src/store/migrator.ts";
-import { postgresMigrationDriver } from "../../src/store/postgres/postgres-store.ts";
+import { postgresMigrationDriver } from "../../src/store/postgres/migrations.ts";
 import { sqliteMigrationDriver } from "../../src/store/sqlite/migrate.ts";
 import { freshStoreLocation, type StoreKind, storeTargets } from "../helpers/stores.ts";
 
