@@ -19,8 +19,9 @@ const postgres = storeTargets().find((t) => t.kind === "postgres")!;
  * Statements of the server's background loops, which may land in any window: the input-request
  * expiry sweeper's and the webhook deliverer's looks for due work. Not part of an append.
  */
+/** Background loops' statements (input-request expiry, webhook deliveries, retention sweeps). */
 const BACKGROUND =
-  /FROM input_requests WHERE status = 'open' AND expires_at <=|FROM webhook_deliveries/;
+  /FROM input_requests WHERE status = 'open' AND expires_at <=|FROM webhook_deliveries|deleted_at IS NOT NULL|FROM run_tombstones/;
 
 /** The statements sent (by any pg client in this process) while `body` runs. */
 async function statementsDuring(body: () => Promise<void>): Promise<string[]> {
