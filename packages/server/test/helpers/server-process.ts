@@ -20,7 +20,7 @@ export interface ServerProcess {
   output: () => string;
 }
 
-/** Starts the server on `location` with `env` over the defaults; resolves once it listens. */
+/** Starts the server on `location` with `env` over the defaults; resolves once it serves. */
 export async function startServerProcess(
   location: TestStoreLocation,
   env: Record<string, string>,
@@ -52,11 +52,14 @@ export async function startServerProcess(
       START_LIMIT_MS,
     );
     const look = () => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      // The start-up banner, written once the server listens AND bootstrap has created the
+      // admin key (Fastify's own "Server listening" line comes before that: a request sent then
+      // could meet a 401).
+      const match = /Runline is listening on 127\.0\.0\.1:(\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         child.stdout?.off("data", look);
-        resolve(match[1]!);
+        resolve(`http://127.0.0.1:${match[1]}`);
       }
     };
     child.stdout?.on("data", look);

@@ -2,12 +2,14 @@
  * Retention tests: a server per store whose sweeper runs only when a test asks (interval 0),
  * and a raw connection to its database, to look at what is really stored.
  */
+
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
 import type { SweepReport } from "../../src/retention/sweeper.ts";
+import { RUN_DATA_TABLES } from "../../src/store/run-data-tables.ts";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import {
   freshStoreLocation,
@@ -105,3 +107,13 @@ export async function complete(server: TestServer, runId: string, status = "comp
 
 export const countOf = async (raw: RawQuery, sql: string, params: unknown[]) =>
   Number((await raw(sql, params))[0]?.n);
+
+/** Rows a run holds in every per-run table (`RUN_DATA_TABLES`) and `runs` itself. */
+export async function runRowCount(raw: RawQuery, runPk: number): Promise<number> {
+  let total = await countOf(raw, "SELECT COUNT(*) AS n FROM runs WHERE pk = $1", [runPk]);
+  for (const { table, match } of RUN_DATA_TABLES) {
+    if (match !== "run_pk") continue;
+    total += await countOf(raw, `SELECT COUNT(*) AS n FROM ${table} WHERE run_pk = $1`, [runPk]);
+  }
+  return total;
+}
