@@ -31,7 +31,9 @@ export async function closeInputRequest(
         at: current.expires_at,
       });
       if (expired) tx.record(inputRequestChange("input_request.expired", expired));
-      return { row: expired ?? current, changed: false };
+      // Not applied: the expiry sweeper (here or on another instance) expired it first.
+      const now2 = expired ?? (await tx.humanInput.getInputRequest(found.project_id, found.id));
+      return { row: now2 ?? current, changed: false };
     }
     if (current.status !== "open") return { row: current, changed: false };
     const wanted = change(now);
