@@ -76,7 +76,22 @@ function knownConversation(entry: JournalEntry): [number, Group] | undefined {
   return undefined;
 }
 
+/** Runs whose conversation the writer remembers (most recently learned; a few hundred KiB). */
+const KNOWN_RUNS = 10_000;
+
 export function conversationFramesWriter(journal: ChangeJournal): ChangeWriter {
+  // Run pk → conversation, learned from committed transactions only. A run never changes
+  // conversation and pks are never reused once committed (AUTOINCREMENT in SQLite, an identity
+  // column in PostgreSQL), so a steady-state append needs no lookup of its run's conversation.
+  // Learned after COMMIT: a rolled-back insert's pk may be handed out again (SQLite).
+  const known = new Map<number, { projectId: string; conversationId: string }>();
+  const remember = (learned: Map<number, { projectId: string; conversationId: string }>) => {
+    for (const [pk, where] of learned) {
+      if (known.has(pk)) continue;
+      if (known.size >= KNOWN_RUNS) known.delete(known.keys().next().value as number);
+      known.set(pk, where);
+    }
+  };
   return async (tx, _changes, entries) => {
     const ordered = [
       ...entries.filter((e) => e.type === "run.created"),
@@ -86,6 +101,11 @@ export function conversationFramesWriter(journal: ChangeJournal): ChangeWriter {
     for (const entry of ordered) {
       const known = knownConversation(entry);
       if (known) conversations.set(known[0], known[1]);
+    }
+    for (const entry of ordered) {
+      if (entry.type !== "run.events" || conversations.has(entry.runPk)) continue;
+      const where = known.get(entry.runPk);
+      if (where) conversations.set(entry.runPk, where);
     }
     const unknown = [
       ...new Set(
@@ -113,8 +133,17 @@ export function conversationFramesWriter(journal: ChangeJournal): ChangeWriter {
     };
     for (const entry of ordered) {
       if (entry.type === "run.events") {
-        for (const event of entry.events)
-          add(entry.runPk, { runPk: entry.runPk, eventId: event.event_id });
+        // One row per run of consecutive event ids (a batch is one such run).
+        let range: { runPk: number; lastEventId: number; count: number } | undefined;
+        for (const { event_id } of entry.events) {
+          if (range && event_id === range.lastEventId + 1) {
+            range.lastEventId = event_id;
+            range.count++;
+            continue;
+          }
+          range = { runPk: entry.runPk, lastEventId: event_id, count: 1 };
+          add(entry.runPk, range);
+        }
         continue;
       }
       const frame = lifecycle(entry);
@@ -125,7 +154,7 @@ export function conversationFramesWriter(journal: ChangeJournal): ChangeWriter {
           data: JSON.stringify(frame.data),
         });
     }
-    if (groups.size === 0) return undefined;
+    if (groups.size === 0) return () => remember(conversations);
     // One counter bump per conversation, in a fixed order (two transactions touching the same
     // conversations lock their counters in the same order: no deadlock).
     const positions: StreamPosition[] = [];
@@ -139,6 +168,9 @@ export function conversationFramesWriter(journal: ChangeJournal): ChangeWriter {
         ),
       );
     }
-    return () => journal.announceFrames(positions);
+    return () => {
+      remember(conversations);
+      journal.announceFrames(positions);
+    };
   };
 }
