@@ -52,6 +52,7 @@ const EnvSchema = z.object({
   RUNLINE_DATA_DIR: z.string().trim().min(1).default("./data"),
   RUNLINE_SQLITE_SYNCHRONOUS: z.enum(["NORMAL", "FULL"]).default("FULL"),
   RUNLINE_PG_POOL_SIZE: intFromEnv(1, 1000).default(10),
+  RUNLINE_PG_PREPARED_STATEMENTS: boolFromEnv.default(true),
   RUNLINE_PG_STATEMENT_TIMEOUT_MS: intFromEnv(100, 600_000).default(30_000),
   RUNLINE_BOOTSTRAP_KEY: z
     .string()
@@ -160,6 +161,8 @@ export type Config = {
   dataDir: string;
   sqliteSynchronous: "NORMAL" | "FULL";
   pgPoolSize: number;
+  /** PostgreSQL: send the append path's statements as named prepared statements. */
+  pgPreparedStatements: boolean;
   pgStatementTimeoutMs: number;
   bootstrapKey: string | undefined;
   jwt: {
@@ -263,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.RUNLINE_DATA_DIR,
     sqliteSynchronous: e.RUNLINE_SQLITE_SYNCHRONOUS,
     pgPoolSize: e.RUNLINE_PG_POOL_SIZE,
+    pgPreparedStatements: e.RUNLINE_PG_PREPARED_STATEMENTS,
     pgStatementTimeoutMs: e.RUNLINE_PG_STATEMENT_TIMEOUT_MS,
     bootstrapKey: e.RUNLINE_BOOTSTRAP_KEY,
     jwt: {

@@ -3,9 +3,10 @@
  * (`conversation_streams`) and its frames (`conversation_frames`), tables of migration 007.
  * One implementation serves both stores, with `?` placeholders as in `human-input.ts`.
  *
- * A run event's frame stores only where the event is (run_pk, event_id): reading a frame joins
- * the event row and wraps its JSON text verbatim — no second copy of every event. A lifecycle
- * frame stores its name and data.
+ * A run's events get ONE row per appended batch: the range of `event_count` frames ending at
+ * `frame_id`, pointing at the events ending at `event_id` (migration 009). Reading expands the
+ * range, joining each event row and wrapping its JSON text verbatim — no second copy of any
+ * event. A lifecycle frame is a row of its own with its name and data (`event_count` 1).
  *
  * Numbering: `appendFrames` bumps the conversation's counter by the number of frames and takes
  * the ids it reserved. On PostgreSQL the bump holds the counter row until COMMIT, which is what
@@ -17,10 +18,16 @@ import { eventName } from "../live/sse-frames.ts";
 import type { SqlRunner } from "./human-input.ts";
 import type { StoredEvent } from "./types.ts";
 
-/** A frame to write: a run event's (eventId) or a lifecycle frame (name and data). */
+/**
+ * Frames to write: `count` consecutive events of a run ending at `lastEventId` (one row, `count`
+ * frame ids), or one lifecycle frame (name and data).
+ */
 export type NewFrame =
-  | { runPk: number; eventId: number }
+  | { runPk: number; lastEventId: number; count: number }
   | { runPk: number; name: string; data: string };
+
+/** How many frame ids a `NewFrame` takes. */
+export const frameCount = (frame: NewFrame): number => ("count" in frame ? frame.count : 1);
 
 /** Where a conversation's stream stands. */
 export interface ConversationStreamRow {
@@ -41,8 +48,9 @@ export interface ConversationFramesTx {
   /** Creates the conversation's stream unless it exists. */
   ensureStream(projectId: string, conversationId: string): Promise<void>;
   /**
-   * Numbers `frames` with the conversation's next ids (in order) and inserts them; returns the
-   * stream's new position. Creates the stream if it is missing.
+   * Numbers `frames` with the conversation's next ids (in order; an event range takes one id
+   * per event) and inserts them; returns the stream's new position. Creates the stream if it
+   * is missing.
    */
   appendFrames(
     projectId: string,
@@ -57,26 +65,31 @@ export interface ConversationFramesTx {
 
 export interface ConversationFramesReads {
   stream(projectId: string, conversationId: string): Promise<ConversationStreamRow | undefined>;
-  /** Frames with ids above `afterFrameId`, ascending, at most `limit` (frames of deleted runs skipped). */
+  /**
+   * Frames with ids above `afterFrameId`, ascending, at most `limit` (frames of deleted runs
+   * skipped); event ranges expanded into one frame per event.
+   */
   readFrames(streamPk: number, afterFrameId: number, limit: number): Promise<StoredEvent[]>;
 }
 
-/** PostgreSQL: bump the counter and insert the numbered frames, one statement. */
+/**
+ * PostgreSQL: bump the counter and insert the numbered rows, one statement. `ends` are the
+ * rows' last frame ids counted from the first new one (1-based running totals of their sizes).
+ */
 const POSTGRES_APPEND_FRAMES = `WITH stream AS (
     UPDATE conversation_streams SET latest_frame_id = latest_frame_id + ?::bigint
      WHERE project_id = ? AND conversation_id = ? RETURNING pk, latest_frame_id
   ), frames AS (
-    INSERT INTO conversation_frames (stream_pk, frame_id, run_pk, event_id, name, data)
-    SELECT stream.pk, stream.latest_frame_id - cardinality(f0.run_pks) + f.ord,
-           f.run_pk, f.event_id, f.name, f.data
+    INSERT INTO conversation_frames (stream_pk, frame_id, run_pk, event_id, event_count, name, data)
+    SELECT stream.pk, stream.latest_frame_id - ?::bigint + f.frame_end,
+           f.run_pk, f.event_id, f.event_count, f.name, f.data
       FROM stream,
-           (SELECT ?::bigint[] AS run_pks, ?::bigint[] AS event_ids, ?::text[] AS names, ?::text[] AS datas) f0,
-           unnest(f0.run_pks, f0.event_ids, f0.names, f0.datas)
-             WITH ORDINALITY AS f (run_pk, event_id, name, data, ord)
+           unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::integer[], ?::text[], ?::text[])
+             AS f (frame_end, run_pk, event_id, event_count, name, data)
   )
   SELECT pk, latest_frame_id FROM stream`;
 
-/** Rows per multi-row INSERT (6 parameters each). */
+/** Rows per multi-row INSERT (7 parameters each). */
 const MAX_ROWS_PER_INSERT = 100;
 
 type Row = Record<string, unknown>;
@@ -122,17 +135,22 @@ export function conversationFramesTx(
   return {
     ensureStream,
     appendFrames: async (projectId, conversationId, frames) => {
+      let total = 0;
+      const ends = frames.map((frame) => (total += frameCount(frame)));
       if (dialect === "postgres") {
         const numbered = async () =>
           (
             await run(POSTGRES_APPEND_FRAMES, [
-              frames.length,
+              total,
               projectId,
               conversationId,
+              total,
+              ends,
               frames.map((f) => f.runPk),
-              frames.map((f) => ("eventId" in f ? f.eventId : null)),
-              frames.map((f) => ("eventId" in f ? null : f.name)),
-              frames.map((f) => ("eventId" in f ? null : f.data)),
+              frames.map((f) => ("count" in f ? f.lastEventId : null)),
+              frames.map(frameCount),
+              frames.map((f) => ("count" in f ? null : f.name)),
+              frames.map((f) => ("count" in f ? null : f.data)),
             ])
           )[0];
         let row = await numbered();
@@ -147,28 +165,29 @@ export function conversationFramesTx(
           latestFrameId: Number(row.latest_frame_id),
         };
       }
-      let rows = await bump(projectId, conversationId, frames.length);
+      let rows = await bump(projectId, conversationId, total);
       if (rows.length === 0) {
         await ensureStream(projectId, conversationId);
-        rows = await bump(projectId, conversationId, frames.length);
+        rows = await bump(projectId, conversationId, total);
       }
       const row = rows[0];
       if (!row) throw new Error(`conversation stream ${conversationId} could not be created`);
       const streamPk = Number(row.pk);
       const latest = Number(row.latest_frame_id);
-      let frameId = latest - frames.length;
+      const first = latest - total;
       for (let i = 0; i < frames.length; i += MAX_ROWS_PER_INSERT) {
         const chunk = frames.slice(i, i + MAX_ROWS_PER_INSERT);
         await run(
-          `INSERT INTO conversation_frames (stream_pk, frame_id, run_pk, event_id, name, data)
-           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")}`,
-          chunk.flatMap((frame) => [
+          `INSERT INTO conversation_frames (stream_pk, frame_id, run_pk, event_id, event_count, name, data)
+           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+          chunk.flatMap((frame, j) => [
             streamPk,
-            ++frameId,
+            first + ends[i + j]!,
             frame.runPk,
-            "eventId" in frame ? frame.eventId : null,
-            "eventId" in frame ? null : frame.name,
-            "eventId" in frame ? null : frame.data,
+            "count" in frame ? frame.lastEventId : null,
+            frameCount(frame),
+            "count" in frame ? null : frame.name,
+            "count" in frame ? null : frame.data,
           ]),
         );
       }
@@ -218,16 +237,26 @@ export function conversationFramesReads(
       );
     },
     readFrames: async (streamPk, afterFrameId, limit) => {
+      // At most `limit` rows of live runs (each holds at least one frame above `afterFrameId`,
+      // since a row's frame_id is its range's last), then their events above `afterFrameId`:
+      // the frame of event e in a range is frame_id - (event_id - e).
       const rows = await run(
-        `SELECT f.frame_id, f.event_id, f.name, f.data, r.run_id, e.event_type,
-                ${eventText} AS event_data
-           FROM conversation_frames f
-           JOIN runs r ON r.pk = f.run_pk AND r.deleted_at IS NULL
-           LEFT JOIN run_events e ON e.run_pk = f.run_pk AND e.event_id = f.event_id
-          WHERE f.stream_pk = ? AND f.frame_id > ?
-          ORDER BY f.frame_id
+        `SELECT f.frame_id, f.event_id AS last_event_id, f.name, f.data, f.run_id,
+                e.event_id, e.event_type, ${eventText} AS event_data
+           FROM (SELECT f.frame_id, f.run_pk, f.event_id, f.event_count, f.name, f.data, r.run_id
+                   FROM conversation_frames f
+                   JOIN runs r ON r.pk = f.run_pk AND r.deleted_at IS NULL
+                  WHERE f.stream_pk = ? AND f.frame_id > ?
+                  ORDER BY f.frame_id
+                  LIMIT ?) f
+           LEFT JOIN run_events e
+             ON f.event_id IS NOT NULL AND e.run_pk = f.run_pk
+            AND e.event_id > f.event_id - f.event_count
+            AND e.event_id <= f.event_id
+            AND e.event_id > f.event_id - f.frame_id + ?
+          ORDER BY f.frame_id, e.event_id
           LIMIT ?`,
-        [streamPk, afterFrameId, limit],
+        [streamPk, afterFrameId, limit, afterFrameId, limit],
       );
       const frames: StoredEvent[] = [];
       for (const row of rows) frames.push(...decodeFrame(row));
@@ -237,13 +266,14 @@ export function conversationFramesReads(
 }
 
 function decodeFrame(row: Row): StoredEvent[] {
-  const frameId = Number(row.frame_id);
-  if (row.event_id === null || row.event_id === undefined) {
-    return [new ConversationFrameRow(frameId, row.name as string, row.data as string)];
+  if (row.last_event_id === null || row.last_event_id === undefined) {
+    return [new ConversationFrameRow(Number(row.frame_id), row.name as string, row.data as string)];
   }
-  // The event row is being purged (its run was deleted meanwhile): the frame goes with it.
+  // The event rows are being purged (their run was deleted meanwhile): the frames go with them.
   if (typeof row.event_data !== "string") return [];
+  const eventId = Number(row.event_id);
+  const frameId = Number(row.frame_id) - (Number(row.last_event_id) - eventId);
   // Verbatim: the event's stored JSON text is spliced in, never parsed and re-serialised.
-  const data = `{"run_id":${JSON.stringify(row.run_id)},"event_id":${Number(row.event_id)},"event":${row.event_data}}`;
+  const data = `{"run_id":${JSON.stringify(row.run_id)},"event_id":${eventId},"event":${row.event_data}}`;
   return [new ConversationFrameRow(frameId, eventName(row.event_type as string), data)];
 }

@@ -31,6 +31,7 @@ export async function openStore(config: Config): Promise<RunStore> {
     return new PostgresStore({
       connectionString: config.databaseUrl,
       poolSize: config.pgPoolSize,
+      preparedStatements: config.pgPreparedStatements,
       statementTimeoutMs: config.pgStatementTimeoutMs,
     });
   }

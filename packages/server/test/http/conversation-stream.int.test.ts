@@ -282,6 +282,50 @@ describeEachStore("following a conversation over SSE (docs/api.md §8)", (server
     assert.deepEqual(stream.ids, range(1, stream.ids.length));
   });
 
+  test("a batch's events are one frame each: resuming inside a batch and reading pages that split one give each frame once, in order", async () => {
+    // A batch's frames are stored as one range row (migration 009); readers expand it.
+    const cid = await newConversation(server());
+    const run = await createRun(server(), { conversationId: cid }, { initial_status: "running" });
+    const other = await createRun(server(), { conversationId: cid }, { initial_status: "running" });
+    const batch = (tag: string, n: number) =>
+      Array.from({ length: n }, (_, i) => custom(`${tag}${i}`));
+    await append(server(), run.run_id, batch("a", 100));
+    await append(server(), other.run_id, batch("b", 3));
+    await append(server(), run.run_id, batch("c", 37));
+    // 2 × (run.created, RUN_STARTED, run.status) + 100 + 3 + 37
+    const total = 6 + 140;
+    const all = await replay(server(), cid, total);
+    assert.deepEqual(all.ids, range(1, total));
+    assert.deepEqual(eventIdsByRun(all.events).get(run.run_id), range(1, 138));
+    for (const k of [7, 50, 105, 107, 120, total - 1]) {
+      const resumed = await follow(server(), cid, { lastEventId: k });
+      assert.ok(await resumed.untilCount(total - k));
+      resumed.abort();
+      await resumed.done;
+      assert.deepEqual(resumed.ids, range(k + 1, total));
+      assert.deepEqual(
+        resumed.messages.map((m) => m.data),
+        all.messages.slice(k).map((m) => m.data),
+      );
+    }
+    const store = server().server.store;
+    const projectId = await store.transaction((tx) => tx.firstProjectId());
+    assert.ok(projectId);
+    const stream = await store.conversationFrames.stream(projectId, cid);
+    assert.ok(stream);
+    for (const limit of [1, 2, 3, 7, 64]) {
+      const ids: number[] = [];
+      for (let after = 0; ; ) {
+        const page = await store.conversationFrames.readFrames(stream.pk, after, limit);
+        if (page.length === 0) break;
+        assert.ok(page.length <= limit, `a page of ${page.length} frames for limit ${limit}`);
+        ids.push(...page.map((f) => f.event_id));
+        after = page.at(-1)!.event_id;
+      }
+      assert.deepEqual(ids, range(1, total), `pages of ${limit}`);
+    }
+  });
+
   test("a deleted run's frames are gone from the stream; the others keep their ids", async () => {
     const cid = await newConversation(server());
     const gone = await createRun(server(), { conversationId: cid }, { initial_status: "running" });

@@ -81,13 +81,25 @@ import {
   UPSERT_OWNERS_CONFLICT,
   WORKER_SELECT,
 } from "./rows.ts";
-import { commit, isUnavailable, query, toError, toStoreError } from "./sql-errors.ts";
+import {
+  commit,
+  isUnavailable,
+  query,
+  queryPrepared,
+  toError,
+  toStoreError,
+} from "./sql-errors.ts";
 import { apiKeyByPrefix, sqlRunner, transactionOps } from "./transaction-ops.ts";
 
 export interface PostgresStoreOptions {
   connectionString: string;
   /** Maximum number of pooled connections. */
   poolSize: number;
+  /**
+   * Send the statements every append makes as named prepared statements (parsed and planned
+   * once per connection). Off for poolers that cannot carry them. Default true.
+   */
+  preparedStatements?: boolean;
   /** Server-side limit for any one statement, in milliseconds (0: the server's setting). */
   statementTimeoutMs: number;
   /**
@@ -111,6 +123,7 @@ export class PostgresStore implements RunStore {
   readonly changes = new ChangeJournal();
   readonly dialect = "postgres" as const;
   private readonly pool: pg.Pool;
+  private readonly prepared: boolean;
   /** Connection settings for the dedicated migration connection (no statement timeout). */
   private readonly migrationConfig: pg.ClientConfig;
   private closing: Promise<void> | undefined;
@@ -140,6 +153,7 @@ export class PostgresStore implements RunStore {
       application_name: "runline",
     };
     const statementTimeout = Math.max(options.statementTimeoutMs, 0);
+    this.prepared = options.preparedStatements ?? true;
     this.migrationConfig = base;
     this.pool = new pg.Pool({
       ...base,
@@ -252,10 +266,11 @@ export class PostgresStore implements RunStore {
   }
 
   async getRun(projectId: string, runId: string): Promise<RunRow | undefined> {
-    const { rows } = await query(
+    const { rows } = await queryPrepared(
       this.pool,
       `SELECT ${RUN_SELECT} FROM runs WHERE project_id = $1 AND run_id = $2 AND deleted_at IS NULL`,
       [projectId, runId],
+      this.prepared,
     );
     return rows[0] && decodeRun(rows[0]);
   }
@@ -267,7 +282,7 @@ export class PostgresStore implements RunStore {
   ): Promise<{ run: RunRow; owners: OwnerRecord[] } | undefined> {
     // One statement (one round trip, one snapshot): the run, and its owner records of the
     // batch's ids as a JSON array.
-    const { rows } = await query(
+    const { rows } = await queryPrepared(
       this.pool,
       `SELECT ${RUN_SELECT},
               (SELECT json_agg(json_build_object('id', o.id, 'kind', o.kind, 'owner', o.owner))
@@ -275,6 +290,7 @@ export class PostgresStore implements RunStore {
                 WHERE o.run_pk = runs.pk AND o.id = ANY ($3::text[]))::text AS owner_records
          FROM runs WHERE project_id = $1 AND run_id = $2 AND deleted_at IS NULL`,
       [projectId, runId, ownerIds.map(ownerIdColumn)],
+      this.prepared,
     );
     const row = rows[0];
     if (!row) return undefined;
@@ -292,7 +308,7 @@ export class PostgresStore implements RunStore {
     // CTEs reading from `run`.
     //
     // Conversation frames (docs/api.md §8): `stream` bumps the conversation's frame counter by the
-    // batch size and `frames` numbers the events with the ids it reserved. The counter row is
+    // batch size and `frames` records the batch as one range row with the ids it reserved. The counter row is
     // locked from that UPDATE to the statement's COMMIT only — appends to other conversations
     // never wait on it, and frame ids commit in id order.
     const { expected, patch } = write;
@@ -315,9 +331,13 @@ export class PostgresStore implements RunStore {
     const firstEventParam = values.length + 1;
     values.push(...eventArrays(write.events));
     const [ids, kinds, owners] = ownerArrays(write.owners);
-    const eventIds = `$${firstEventParam}::bigint[]`;
+    // The batch's frames are one row: the range of its events (consecutive ids, ending here).
+    if (write.events.some((e, i) => e.event_id !== write.events[0]!.event_id + i)) {
+      throw new Error("appendToRun: a batch's event ids must be consecutive");
+    }
     const count = param(write.events.length);
-    const { rows } = await query(
+    const lastEventId = param(write.events.at(-1)?.event_id ?? expected.latest_event_id);
+    const { rows } = await queryPrepared(
       this.pool,
       `WITH run AS (
          UPDATE runs SET ${assignments} WHERE ${guard}
@@ -337,13 +357,15 @@ export class PostgresStore implements RunStore {
           WHERE s.project_id = run.project_id AND s.conversation_id = run.conversation_id
           RETURNING s.pk, s.latest_frame_id
        ), frames AS (
-         INSERT INTO conversation_frames (stream_pk, frame_id, run_pk, event_id)
-         SELECT stream.pk, stream.latest_frame_id - ${count}::bigint + e.ord, run.pk, e.event_id
-           FROM run, stream, unnest(${eventIds}) WITH ORDINALITY AS e (event_id, ord)
+         INSERT INTO conversation_frames (stream_pk, frame_id, run_pk, event_id, event_count)
+         SELECT stream.pk, stream.latest_frame_id, run.pk, ${lastEventId}::bigint, ${count}::integer
+           FROM run, stream
+          WHERE ${count}::integer > 0
        )
        SELECT run.project_id, stream.pk AS stream_pk, stream.latest_frame_id
          FROM run LEFT JOIN stream ON true`,
       values,
+      this.prepared,
     );
     const row = rows[0];
     if (!row) return false;
@@ -368,7 +390,7 @@ export class PostgresStore implements RunStore {
   }
 
   async readEvents(runPk: number, afterEventId: number, limit: number): Promise<StoredEvent[]> {
-    const { rows } = await query(
+    const { rows } = await queryPrepared(
       this.pool,
       `SELECT event_id, event_type, data::text AS data, ${isoColumn("created_at")}
          FROM run_events
@@ -376,6 +398,7 @@ export class PostgresStore implements RunStore {
         ORDER BY event_id
         LIMIT $3`,
       [runPk, afterEventId, limit],
+      this.prepared,
     );
     return rows.map(
       (r) =>

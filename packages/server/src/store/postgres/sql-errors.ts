@@ -87,6 +87,35 @@ export async function query(
   }
 }
 
+/** Statement names by text: `prepared` names each distinct text once, for the process's life. */
+const statementNames = new Map<string, string>();
+
+/**
+ * `query` as a named prepared statement: each connection parses and plans it once (PostgreSQL
+ * then reuses the plan, generic once it proves no worse), instead of on every call. For the
+ * statements every append sends; their texts are few (one per shape of the run update), so
+ * the names stay few. `RUNLINE_PG_PREPARED_STATEMENTS=false` turns it off for poolers that
+ * cannot carry named statements (PgBouncer before 1.21 in transaction mode).
+ */
+export async function queryPrepared(
+  db: Queryable,
+  text: string,
+  values: unknown[],
+  enabled: boolean,
+): Promise<pg.QueryResult<Row>> {
+  if (!enabled) return query(db, text, values);
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `runline_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  try {
+    return await db.query<Row>({ name, text, values });
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Migrations
 
