@@ -68,7 +68,7 @@ export const FULL: Settings = {
   rounds: 3,
   manyRuns: 1_000,
   manyRunsBatch: 10,
-  fanoutSubscribers: [1, 1_000],
+  fanoutSubscribers: [1, 1_000, 10_000],
   fanoutRate: 20,
   fanoutEvents: 200,
   replayEvents: 100_000,
