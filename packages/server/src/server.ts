@@ -17,6 +17,7 @@ import type { HumanInputContext } from "./human-input/context.ts";
 import { InputRequestExpirySweeper } from "./human-input/expiry-sweeper.ts";
 import { InputRequestWakeups } from "./human-input/wakeups.ts";
 import type { LedgerContext } from "./ledger/context.ts";
+import { RunCache } from "./ledger/run-cache.ts";
 import { Live } from "./live/live.ts";
 import { PrometheusRetentionMetrics } from "./retention/metrics.ts";
 import { Sweeper } from "./retention/sweeper.ts";
@@ -101,6 +102,7 @@ export async function createServer(
     committed: (run) => {
       for (const listener of committedListeners) listener(run);
     },
+    runCache: new RunCache(),
   };
   const metrics = new Metrics();
   const live = await Live.start(config, store, metrics);

@@ -22,7 +22,7 @@ function gone(tombstone: Tombstone | undefined, address: RunAddress): ProblemErr
   return Problems.notFound(`Run ${address.runId} not found`);
 }
 
-function belongs(run: RunRow, address: RunAddress): boolean {
+export function belongs(run: RunRow, address: RunAddress): boolean {
   return address.conversationId === undefined || run.conversation_id === address.conversationId;
 }
 

@@ -4,7 +4,9 @@
  * 5 store atomically. Nothing is acknowledged before the transaction commits.
  *
  * The common case reads the run once and writes with a compare-and-set (`RunStore.appendToRun`:
- * on PostgreSQL one read and one statement). Three cases take the run's lock in a transaction
+ * on PostgreSQL one read and one statement). When this instance made the run's last append, the
+ * run is not even read: the batch is decided on the run as that write left it (`RunCache`) and
+ * the compare-and-set tells whether it still was current. Three cases take the run's lock in a transaction
  * instead: a batch whose cursor expectation differs from the run's cursor (a retry, whose
  * committed prefix must be read from the log, or a conflict), a run's first append (it changes
  * the status, which is recorded for the journal's writers: `store/changes.ts`), and an append
@@ -22,10 +24,10 @@ import {
 } from "../domain/agui/validate.ts";
 import { canonicalJson } from "../domain/canonical-json.ts";
 import { isTerminal } from "../domain/run-status.ts";
-import { Problems } from "../errors.ts";
+import { ProblemError, Problems } from "../errors.ts";
 import type { LogPosition, RunRow, RunStoreTx } from "../store/types.ts";
 import { withSpan } from "../tracing/spans.ts";
-import { assertMayWrite, findRunForAppend, lockRun, type RunAddress } from "./access.ts";
+import { assertMayWrite, belongs, findRunForAppend, lockRun, type RunAddress } from "./access.ts";
 import {
   ownersFor,
   type PendingEvent,
@@ -84,33 +86,77 @@ async function appendOnce(
   // not started has no owner records yet.
   const ownerIds = mentionedIds(input.events.filter(isObject));
   let batch: NormalisedEvent[] | undefined;
+  // The run as this instance's last write left it, if it knows all the batch's ids: tried once.
+  const cached = ctx.runCache?.get(auth.projectId, address.runId, ownerIds);
+  if (cached && belongs(cached.run, address)) {
+    try {
+      batch = normaliseOrRefuse(input.events, {
+        conversationId: cached.run.conversation_id,
+        runId: cached.run.run_id,
+      });
+      const result = await appendOptimistic(ctx, auth, input, cached, ownerIds, batch, true);
+      if (result && result !== "locked") return result;
+    } catch (error) {
+      // A refusal decided on the cache may be stale: only a read may refuse (below).
+      if (!(error instanceof ProblemError)) throw error;
+    }
+    ctx.runCache?.delete(auth.projectId, address.runId);
+  }
   for (let attempt = 1; attempt <= MAX_OPTIMISTIC_ATTEMPTS; attempt += 1) {
-    const { run, owners } = await findRunForAppend(ctx.store, auth, address, ownerIds);
+    const read = await findRunForAppend(ctx.store, auth, address, ownerIds);
     // Step 1 needs only the run's (immutable) identity: done once.
     batch ??= normaliseOrRefuse(input.events, {
-      conversationId: run.conversation_id,
-      runId: run.run_id,
+      conversationId: read.run.conversation_id,
+      runId: read.run.run_id,
     });
-    const now = ctx.now();
-    checkRunState(auth, run, now);
-    if (!cursorsMatch(run, input)) break;
-    // A first append starts the run: a status change, recorded in a transaction.
-    if (run.status === "pending") break;
-    if (batch.length === 0) return { run, appendedCount: 0, duplicate: true };
-    const decided = decide(run, owners, batch, 0, now);
-    const written = await ctx.store.appendToRun({
-      runPk: run.pk,
-      expected: run,
-      patch: decided.commit.patch,
-      events: decided.commit.rows,
-      owners: decided.commit.owners,
-    });
-    if (written) {
-      ctx.committed(decided.commit.run);
-      return { run: decided.commit.run, appendedCount: decided.appendedCount, duplicate: false };
-    }
+    const result = await appendOptimistic(ctx, auth, input, read, ownerIds, batch, false);
+    if (result === "locked") break;
+    if (result) return result;
   }
   return appendLocked(ctx, auth, address, input, batch);
+}
+
+/**
+ * Steps 2–5 on `state` (read, or cached when `fromCache`), written with a compare-and-set: the
+ * result; undefined when the run moved on meanwhile; "locked" when the append needs the run's
+ * lock (a cursor that differs, a first append) or, from the cache, anything but a plain write.
+ */
+async function appendOptimistic(
+  ctx: LedgerContext,
+  auth: AuthContext,
+  input: AppendInput,
+  state: { run: RunRow; owners: OwnerRecord[] },
+  ownerIds: readonly string[],
+  batch: readonly NormalisedEvent[],
+  fromCache: boolean,
+): Promise<AppendResult | "locked" | undefined> {
+  const { run, owners } = state;
+  const now = ctx.now();
+  checkRunState(auth, run, now);
+  if (!cursorsMatch(run, input)) return "locked";
+  // A first append starts the run: a status change, recorded in a transaction.
+  if (run.status === "pending") return "locked";
+  if (batch.length === 0) {
+    return fromCache ? undefined : { run, appendedCount: 0, duplicate: true };
+  }
+  const decided = decide(run, owners, batch, 0, now);
+  const written = await ctx.store.appendToRun({
+    runPk: run.pk,
+    expected: run,
+    patch: decided.commit.patch,
+    events: decided.commit.rows,
+    owners: decided.commit.owners,
+  });
+  if (!written) return undefined;
+  ctx.runCache?.put(
+    written,
+    ownerIds,
+    owners,
+    decided.commit.owners,
+    fromCache ? "cached" : "read",
+  );
+  ctx.committed(written);
+  return { run: written, appendedCount: decided.appendedCount, duplicate: false };
 }
 
 /** The same append inside a transaction holding the run's lock. */
@@ -133,10 +179,19 @@ async function appendLocked(
     const pending = pendingEvents(run, batch, skip, now);
     const decided = decide(run, await ownersFor(tx, run, pending), batch, skip, now);
     const written = await writeCommit(tx, run, decided.commit);
-    return { run: written, appendedCount: decided.appendedCount, duplicate: false };
+    // A run's first events: it had no owner records, so after them this instance knows all.
+    const cache =
+      run.latest_event_id === 0
+        ? { ids: mentionedIds(batch.map((e) => e.event)), written: decided.commit.owners }
+        : undefined;
+    return { run: written, appendedCount: decided.appendedCount, duplicate: false, cache };
   });
-  if (!outcome.duplicate) ctx.committed(outcome.run);
-  return outcome;
+  if (outcome.duplicate) return outcome;
+  const { cache, ...result } = outcome;
+  if (cache) ctx.runCache?.put(result.run, cache.ids, [], cache.written, "empty");
+  else ctx.runCache?.delete(result.run.project_id, result.run.run_id);
+  ctx.committed(result.run);
+  return result;
 }
 
 /** Step 1, with a refused event told as the contract's problem for it. */

@@ -4,6 +4,7 @@
  */
 import type { CursorCodec } from "../domain/cursor.ts";
 import type { RunRow, RunStore } from "../store/types.ts";
+import type { RunCache } from "./run-cache.ts";
 
 export interface LedgerContext {
   store: RunStore;
@@ -12,4 +13,6 @@ export interface LedgerContext {
   now: () => string;
   /** Called after a transaction that changed `run` has committed. Must not throw. */
   committed: (run: RunRow) => void;
+  /** Runs this instance appended to last, tried before reading (absent: always read). */
+  runCache?: RunCache;
 }

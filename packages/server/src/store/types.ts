@@ -275,10 +275,11 @@ export interface RunStore {
   /**
    * Compare-and-set append, in one transaction of its own: when the run still matches
    * `write.expected`, inserts the events and owner records and applies the patch, and returns
-   * true; otherwise writes nothing and returns false (another write got there first: re-read and
-   * decide again). On PostgreSQL this is a single statement (one round trip).
+   * the run as that transaction left it (every column as stored); otherwise writes nothing and
+   * returns undefined (another write got there first: re-read and decide again). On PostgreSQL
+   * this is a single statement (one round trip).
    */
-  appendToRun(write: RunWrite): Promise<boolean>;
+  appendToRun(write: RunWrite): Promise<RunRow | undefined>;
   listRuns(filter: RunFilter, page: RunPage): Promise<RunRow[]>;
   /** Events with ids in (afterEventId, afterEventId + …], ascending, at most `limit`. */
   readEvents(runPk: number, afterEventId: number, limit: number): Promise<StoredEvent[]>;

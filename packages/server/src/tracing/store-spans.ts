@@ -12,7 +12,7 @@
  */
 import { trace } from "@opentelemetry/api";
 import { ATTR_DB_SYSTEM_NAME } from "@opentelemetry/semantic-conventions";
-import type { RunStore, RunStoreTx, RunWrite } from "../store/types.ts";
+import type { RunRow, RunStore, RunStoreTx, RunWrite } from "../store/types.ts";
 import { bindToActiveSpan, withSpan } from "./spans.ts";
 
 export function traceStore(store: RunStore): void {
@@ -26,10 +26,10 @@ export function traceStore(store: RunStore): void {
       : withSpan("store.transaction", attributes, () => transaction(bindToActiveSpan(fn)));
   // The common append's compare-and-set is a transaction of its own, outside `transaction`.
   const appendToRun = store.appendToRun.bind(store);
-  store.appendToRun = (write: RunWrite): Promise<boolean> =>
+  store.appendToRun = (write: RunWrite): Promise<RunRow | undefined> =>
     withSpan("store.append", attributes, async (span) => {
       const written = await appendToRun(write);
-      span.setAttribute("runline.store.written", written);
+      span.setAttribute("runline.store.written", written !== undefined);
       return written;
     });
 }

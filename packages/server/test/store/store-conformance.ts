@@ -394,18 +394,21 @@ export function describeStore(target: TestStoreTarget): void {
         events: [event(id, "CUSTOM", id, { name: "n", value: id })],
         owners: [{ kind: "message" as const, id: "m", owner }],
       });
-      assert.equal(await store.appendToRun(write(run, 1, "first")), true);
+      const first = await store.appendToRun(write(run, 1, "first"));
+      // The run as the write left it, every column as stored.
+      assert.deepEqual(first, await store.getRun("p1", run.run_id));
+      assert.equal(first?.latest_event_id, 1);
       // Stale: the run's cursor moved on since `run` was read.
-      assert.equal(await store.appendToRun(write(run, 1, "stale")), false);
+      assert.equal(await store.appendToRun(write(run, 1, "stale")), undefined);
       const after = (await store.getRun("p1", run.run_id))!;
       assert.equal(after.latest_event_id, 1);
       // A lease change alone also makes the read stale.
       await store.transaction((tx) =>
         tx.updateRun(run.pk, { lease_owner: "w", lease_expires_at: "2030-01-01T00:00:00.000Z" }),
       );
-      assert.equal(await store.appendToRun(write(after, 2, "stale")), false);
+      assert.equal(await store.appendToRun(write(after, 2, "stale")), undefined);
       const leased = (await store.getRun("p1", run.run_id))!;
-      assert.equal(await store.appendToRun(write(leased, 2, "second")), true);
+      assert.ok(await store.appendToRun(write(leased, 2, "second")));
       const events = await store.readEvents(run.pk, 0, 10);
       assert.deepEqual(
         events.map((e) => e.event),

@@ -299,7 +299,7 @@ export class PostgresStore implements RunStore {
     return { run: decodeRun(runRow), owners };
   }
 
-  async appendToRun(write: RunWrite): Promise<boolean> {
+  async appendToRun(write: RunWrite): Promise<RunRow | undefined> {
     // The whole append as ONE statement in its own (implicit) transaction: one round trip.
     // `run` is the guarded update (compare-and-set): under READ COMMITTED a concurrent writer
     // of the same row makes it wait, then re-check its WHERE against the new row version, so
@@ -341,7 +341,7 @@ export class PostgresStore implements RunStore {
       this.pool,
       `WITH run AS (
          UPDATE runs SET ${assignments} WHERE ${guard}
-         RETURNING pk, project_id, conversation_id
+         RETURNING ${RUN_SELECT}
        ), events AS (
          INSERT INTO run_events (run_pk, event_id, event_type, external_seq, data, created_at)
          SELECT run.pk, batch.* FROM run, ${eventsSource(firstEventParam)}
@@ -362,23 +362,24 @@ export class PostgresStore implements RunStore {
            FROM run, stream
           WHERE ${count}::integer > 0
        )
-       SELECT run.project_id, stream.pk AS stream_pk, stream.latest_frame_id
+       SELECT run.*, stream.pk AS stream_pk, stream.latest_frame_id AS stream_latest_frame_id
          FROM run LEFT JOIN stream ON true`,
       values,
       this.prepared,
     );
     const row = rows[0];
-    if (!row) return false;
-    if (row.stream_pk !== null && row.stream_pk !== undefined) {
+    if (!row) return undefined;
+    const { stream_pk: streamPk, stream_latest_frame_id: latestFrameId, ...runRow } = row;
+    if (streamPk !== null && streamPk !== undefined) {
       // Told once committed (this statement's own transaction has committed by now).
       const position = {
         projectId: row.project_id as string,
-        streamPk: toNumber(row.stream_pk),
-        latestFrameId: toNumber(row.latest_frame_id),
+        streamPk: toNumber(streamPk),
+        latestFrameId: toNumber(latestFrameId),
       };
       this.changes.announceFrames([position]);
     }
-    return true;
+    return decodeRun(runRow);
   }
 
   async listRuns(filter: RunFilter, page: RunPage): Promise<RunRow[]> {
