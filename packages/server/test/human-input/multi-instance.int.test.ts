@@ -3,7 +3,6 @@
  * wakes when the answer lands on another, carried by NOTIFY on `runline_input_requests`.
  */
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { startTestServer, type TestServer } from "../helpers/server.ts";
 import { freshStoreLocation, storeTargets, type TestStoreLocation } from "../helpers/stores.ts";
@@ -42,10 +41,19 @@ describe("input requests on several instances", { skip: postgres.skip }, () => {
     timeout: 30_000,
   }, async () => {
     const { request, path, waiting } = await waitingOnB(a, b);
-    const heard = once(b.server.live.feed!, "inputRequest");
+    // NOTIFY channels are database-wide: other test files' schemas may be heard too.
+    const feed = b.server.live.feed!;
+    const heard = new Promise<string>((resolve) => {
+      const hear = (id: string) => {
+        if (id !== request.id) return;
+        feed.off("inputRequest", hear);
+        resolve(id);
+      };
+      feed.on("inputRequest", hear);
+    });
     const answered = await a.request("POST", `${path}/responses`, { values: { approve: true } });
     assert.equal(answered.status, 200);
-    assert.deepEqual(await heard, [request.id], "B heard A's change over NOTIFY");
+    assert.equal(await heard, request.id, "B heard A's change over NOTIFY");
     const result = await waiting;
     assert.equal(result.status, 200);
     assert.equal(result.body.status, "submitted");
