@@ -134,15 +134,22 @@ export async function fanoutScenario(
       { path: `/runs/${runId}/events`, headers: authHeaders, body: TICK_BODY },
       subscribers,
     );
-    if (runline.producerErrors > 0 || runline.sent < b.settings.fanoutEvents) {
+    if (runline.producerErrors > 0) {
       throw new Error(
         `fan-out to ${subscribers}: ${runline.sent}/${b.settings.fanoutEvents} appends sent, ${runline.producerErrors} failed (${runline.firstProducerError})`,
       );
     }
     results.set(subscribers, runline);
     const scenario = `4 fan-out: 1 run, ${subscribers} SSE subscriber${subscribers > 1 ? "s" : ""}, ${b.settings.fanoutRate} appends/s`;
-    const lost = runline.expected - runline.delivered;
-    const note = `${runline.delivered}/${runline.expected} deliveries${lost > 0 ? ` (${lost} missing)` : ""}; the append itself (commit included): p50 ${runline.producerP50.toFixed(1)} / p99 ${runline.producerP99.toFixed(1)} ms`;
+    // A server that cannot keep the pace sends fewer ticks in the time allowed: recorded (the
+    // goal is then not met), with the bare route's count, which may fall short on this machine too.
+    const { fanoutEvents } = b.settings;
+    const short = (o: FanoutOutcome) =>
+      o.sent < fanoutEvents
+        ? `; pace not kept: ${o.sent}/${fanoutEvents} ticks sent in the time allowed`
+        : "";
+    const lost = runline.expected - runline.delivered - (fanoutEvents - runline.sent) * subscribers;
+    const note = `${runline.delivered}/${runline.sent * subscribers} deliveries${lost > 0 ? ` (${lost} missing)` : ""}; the append itself (commit included): p50 ${runline.producerP50.toFixed(1)} / p99 ${runline.producerP99.toFixed(1)} ms${short(runline)}${short(floor) && ` (bare route${short(floor)})`}`;
     b.add({
       scenario,
       name: "append→delivery p50",
@@ -164,9 +171,10 @@ export async function fanoutScenario(
       baseline: { name: "bare SSE broadcast route p99", value: floor.p99 },
       better: "lower",
       // Issue 15: ≤ 50 ms at 1,000 subscribers, ≤ 150 ms at 10,000.
-      goal: ((limit) => ({ text: `p99 ≤ ${limit} ms`, met: runline.p99 <= limit && lost === 0 }))(
-        subscribers > 1_000 ? 150 : 50,
-      ),
+      goal: ((limit) => ({
+        text: `p99 ≤ ${limit} ms`,
+        met: runline.p99 <= limit && lost <= 0 && runline.sent === fanoutEvents,
+      }))(subscribers > 1_000 ? 150 : 50),
     });
   }
   return results;
