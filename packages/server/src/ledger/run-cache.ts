@@ -20,8 +20,12 @@
 import type { OwnerRecord } from "../domain/agui/sequence.ts";
 import type { RunRow } from "../store/types.ts";
 
-/** Runs kept (least recently appended to dropped first). */
-const MAX_RUNS = 1_000;
+/**
+ * Runs kept (least recently appended to dropped first): more than the runs one instance streams
+ * into at once (an entry is the run row, a few KiB, and its known owner records). Round-robin
+ * appends to more runs than this would miss every time.
+ */
+const MAX_RUNS = 5_000;
 /** Ids an entry knows at most; beyond, it forgets them all (the next batch reads). */
 const MAX_IDS_PER_RUN = 256;
 

@@ -62,10 +62,10 @@ describe("RunCache", () => {
 
   test("bounded: the least recently written runs go first, and an entry with too many ids forgets them", () => {
     const cache = new RunCache();
-    for (let i = 0; i < 1_001; i++) cache.put(run(`r${i}`, 1), [], [], [], "read");
-    assert.equal(cache.size, 1_000);
+    for (let i = 0; i < 5_001; i++) cache.put(run(`r${i}`, 1), [], [], [], "read");
+    assert.equal(cache.size, 5_000);
     assert.equal(cache.get("p1", "r0", []), undefined);
-    assert.ok(cache.get("p1", "r1000", []));
+    assert.ok(cache.get("p1", "r5000", []));
     const ids = Array.from({ length: 300 }, (_, i) => `id${i}`);
     cache.put(run("big", 1), ["m"], [], [], "empty");
     cache.put(run("big", 2), ids, [], [], "cached");
