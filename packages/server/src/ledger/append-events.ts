@@ -6,12 +6,12 @@
  * The common case reads the run once and writes with a compare-and-set (`RunStore.appendToRun`:
  * on PostgreSQL one read and one statement). When this instance made the run's last append, the
  * run is not even read: the batch is decided on the run as that write left it (`RunCache`) and
- * the compare-and-set tells whether it still was current. Three cases take the run's lock in a transaction
- * instead: a batch whose cursor expectation differs from the run's cursor (a retry, whose
- * committed prefix must be read from the log, or a conflict), a run's first append (it changes
- * the status, which is recorded for the journal's writers: `store/changes.ts`), and an append
- * that lost the compare-and-set race `MAX_OPTIMISTIC_ATTEMPTS` times in a row (so a busy run
- * cannot starve it).
+ * the compare-and-set tells whether it still was current. Three cases take the run's lock in a
+ * transaction instead: a batch whose cursor expectation differs from the run's cursor (a retry,
+ * whose committed prefix must be read from the log, or a conflict), a run's first append (it
+ * changes the status, which is recorded for the journal's writers: `store/changes.ts`), and an
+ * append that lost the compare-and-set race `MAX_OPTIMISTIC_ATTEMPTS` times in a row (so a busy
+ * run cannot starve it).
  */
 import type { AuthContext } from "../auth/auth-context.ts";
 import { mentionedIds, type OwnerRecord } from "../domain/agui/sequence.ts";
