@@ -12,6 +12,7 @@
  *
  * On PostgreSQL "at once" means as soon as the NOTIFY arrives (milliseconds after the commit).
  */
+import { setBounded } from "../bounded-map.ts";
 import type { ApiKeyRow } from "../store/types.ts";
 
 /** How long a verified key is trusted without reading it again. */
@@ -67,11 +68,7 @@ export class ApiKeyCache {
   /** Caches an unrevoked row read under `ticket`, unless a revocation came in meanwhile. */
   set(row: ApiKeyRow, ticket: number): void {
     if (this.#suspended || ticket !== this.#generation || row.revoked_at !== null) return;
-    if (this.#entries.size >= MAX_ENTRIES) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
-    this.#entries.set(row.prefix, { row, expiresAt: this.clock() + TTL_MS });
+    setBounded(this.#entries, row.prefix, { row, expiresAt: this.clock() + TTL_MS }, MAX_ENTRIES);
   }
 
   /** A key was revoked (here or on another instance). */

@@ -10,6 +10,7 @@
  * The append fast path on PostgreSQL (`appendToRun`, one statement) writes its event frames in
  * that statement instead; on SQLite it is a transaction like any other and comes through here.
  */
+import { setBounded } from "../bounded-map.ts";
 import { toRunSummary } from "../domain/records.ts";
 import { toInputRequestRecord, toInterruptItem, withoutSecrets } from "../human-input/records.ts";
 import type { ChangeJournal, ChangeWriter, JournalEntry } from "../store/changes.ts";
@@ -84,13 +85,9 @@ export function conversationFramesWriter(journal: ChangeJournal): ChangeWriter {
   // conversation and pks are never reused once committed (AUTOINCREMENT in SQLite, an identity
   // column in PostgreSQL), so a steady-state append needs no lookup of its run's conversation.
   // Learned after COMMIT: a rolled-back insert's pk may be handed out again (SQLite).
-  const known = new Map<number, { projectId: string; conversationId: string }>();
-  const remember = (learned: Map<number, { projectId: string; conversationId: string }>) => {
-    for (const [pk, where] of learned) {
-      if (known.has(pk)) continue;
-      if (known.size >= KNOWN_RUNS) known.delete(known.keys().next().value as number);
-      known.set(pk, where);
-    }
+  const learned = new Map<number, { projectId: string; conversationId: string }>();
+  const remember = (conversations: Map<number, { projectId: string; conversationId: string }>) => {
+    for (const [pk, where] of conversations) setBounded(learned, pk, where, KNOWN_RUNS);
   };
   return async (tx, _changes, entries) => {
     const ordered = [
@@ -104,7 +101,7 @@ export function conversationFramesWriter(journal: ChangeJournal): ChangeWriter {
     }
     for (const entry of ordered) {
       if (entry.type !== "run.events" || conversations.has(entry.runPk)) continue;
-      const where = known.get(entry.runPk);
+      const where = learned.get(entry.runPk);
       if (where) conversations.set(entry.runPk, where);
     }
     const unknown = [

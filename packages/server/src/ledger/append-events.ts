@@ -118,8 +118,10 @@ async function appendOnce(
 
 /**
  * Steps 2–5 on `state` (read, or cached when `fromCache`), written with a compare-and-set: the
- * result; undefined when the run moved on meanwhile; "locked" when the append needs the run's
- * lock (a cursor that differs, a first append) or, from the cache, anything but a plain write.
+ * result; undefined when the run moved on meanwhile (or, from the cache, when there was nothing
+ * to write: only a read may answer a duplicate); "locked" when the append needs the run's lock
+ * (a cursor that differs, a first append). The caller decides again from a read after anything
+ * but a result from the cache.
  */
 async function appendOptimistic(
   ctx: LedgerContext,

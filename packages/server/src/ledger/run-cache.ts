@@ -17,6 +17,7 @@
  * it began with the run's first events (a run without events has no owner records) and every
  * later write was this instance's, an id it does not know has none.
  */
+import { setBounded } from "../bounded-map.ts";
 import type { OwnerRecord } from "../domain/agui/sequence.ts";
 import type { RunRow } from "../store/types.ts";
 
@@ -80,7 +81,6 @@ export class RunCache {
     const current = this.#entries.get(k);
     if (current && current.run.latest_event_id > run.latest_event_id) return;
     const previous = basis === "cached" ? current : undefined;
-    this.#entries.delete(k);
     let owners = previous?.owners ?? new Map<string, OwnerRecord[]>();
     let complete = previous ? previous.complete : basis === "empty";
     if (owners.size + ids.length + written.length > MAX_IDS_PER_RUN) {
@@ -96,10 +96,7 @@ export class RunCache {
       if (!records) continue;
       owners.set(record.id, [...records.filter((r) => r.kind !== record.kind), record]);
     }
-    this.#entries.set(k, { run, owners, complete });
-    if (this.#entries.size > MAX_RUNS) {
-      this.#entries.delete(this.#entries.keys().next().value as string);
-    }
+    setBounded(this.#entries, k, { run, owners, complete }, MAX_RUNS);
   }
 
   /** Forgets a run (its cached state was refused or lost a race). */

@@ -96,6 +96,12 @@ export function parseClaimSignal(payload: string | undefined): ClaimSignal | und
   }
 }
 
+/** A position waiting for the next NOTIFY, and its payload. */
+interface Unpublished {
+  latest: number;
+  payload: string;
+}
+
 /**
  * Emits `lost` when the LISTEN connection drops, `restored` once it is back and caught up,
  * `claim` when another instance committed a run that workers can claim, and `apiKeyRevoked`
@@ -118,13 +124,13 @@ export class PostgresFeed extends EventEmitter<{
   #reconnectTimer: NodeJS.Timeout | undefined;
   #recheckTimer: NodeJS.Timeout | undefined;
   /** Newest unpublished position per run pk, and its NOTIFY payload. */
-  #unpublished = new Map<number, { latestEventId: number; payload: string }>();
+  #unpublished = new Map<number, Unpublished>();
   /** Claim signals not yet announced (deduplicated by payload). */
   #unpublishedClaims = new Set<string>();
   /** Input request ids not yet announced. */
   #unpublishedInputRequests = new Set<string>();
   /** Newest unpublished position per conversation stream pk, and its NOTIFY payload. */
-  #unpublishedConversations = new Map<number, { latest: number; payload: string }>();
+  #unpublishedConversations = new Map<number, Unpublished>();
   #publishing: Promise<void> | undefined;
   #catchingUp: Promise<void> | undefined;
   /** Counters for tests and diagnostics. */
@@ -168,15 +174,7 @@ export class PostgresFeed extends EventEmitter<{
 
   /** Announces a local commit to the other instances. Never throws. */
   publish(run: RunRow): void {
-    if (this.#closed) return;
-    const known = this.#unpublished.get(run.pk);
-    if (!known || known.latestEventId < run.latest_event_id) {
-      this.#unpublished.set(run.pk, {
-        latestEventId: run.latest_event_id,
-        payload: `${run.project_id}:${run.pk}:${run.latest_event_id}`,
-      });
-    }
-    this.#publishing ??= this.#flush();
+    this.#publishPosition(this.#unpublished, run.project_id, run.pk, run.latest_event_id);
   }
 
   /** Announces to the other instances that a run became claimable. Never throws. */
@@ -188,13 +186,21 @@ export class PostgresFeed extends EventEmitter<{
 
   /** Announces to the other instances that a conversation stream advanced. Never throws. */
   publishConversation(position: StreamPosition): void {
+    const { projectId, streamPk, latestFrameId } = position;
+    this.#publishPosition(this.#unpublishedConversations, projectId, streamPk, latestFrameId);
+  }
+
+  /** Queues `<project>:<pk>:<latest>` unless a newer position of that pk is queued already. */
+  #publishPosition(
+    queue: Map<number, Unpublished>,
+    projectId: string,
+    pk: number,
+    latest: number,
+  ): void {
     if (this.#closed) return;
-    const known = this.#unpublishedConversations.get(position.streamPk);
-    if (!known || known.latest < position.latestFrameId) {
-      this.#unpublishedConversations.set(position.streamPk, {
-        latest: position.latestFrameId,
-        payload: `${position.projectId}:${position.streamPk}:${position.latestFrameId}`,
-      });
+    const known = queue.get(pk);
+    if (!known || known.latest < latest) {
+      queue.set(pk, { latest, payload: `${projectId}:${pk}:${latest}` });
     }
     this.#publishing ??= this.#flush();
   }

@@ -105,6 +105,51 @@ describe("PostgresStore specifics", { skip: target.skip }, () => {
     }
   });
 
+  test("the append path's statements are named prepared statements, or plain ones with preparedStatements false; both write the same", async () => {
+    const names = async (prepared: boolean) => {
+      const own = openStore(location.databaseUrl!, { preparedStatements: prepared });
+      const sent: (string | undefined)[] = [];
+      const original = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        const first = args[0];
+        if (typeof first === "object" && first !== null && "text" in first) {
+          sent.push((first as { name?: string }).name);
+        } else if (typeof first === "string") sent.push(undefined);
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof original;
+      try {
+        const run = (await own.transaction((tx) => tx.insertRun(newRunRow())))!;
+        sent.length = 0;
+        const read = await own.getRunForAppend(run.project_id, run.run_id, []);
+        const written = await own.appendToRun({
+          runPk: run.pk,
+          expected: read!.run,
+          patch: { latest_event_id: 1 },
+          events: [rawEvent(1, `{"type":"CUSTOM","name":"n","value":1}`, null)],
+          owners: [],
+        });
+        assert.equal(written?.latest_event_id, 1);
+        assert.equal((await own.readEvents(run.pk, 0, 10)).length, 1);
+        return sent;
+      } finally {
+        pg.Client.prototype.query = original;
+        await own.close();
+      }
+    };
+    const prepared = await names(true);
+    assert.equal(prepared.length, 3, "the read, the write, the log page");
+    assert.ok(
+      prepared.every((name) => name?.startsWith("runline_")),
+      String(prepared),
+    );
+    const plain = await names(false);
+    assert.equal(plain.length, 3);
+    assert.ok(
+      plain.every((name) => name === undefined),
+      String(plain),
+    );
+  });
+
   test("event JSON comes back with its original key order", async () => {
     const run = (await store.transaction((tx) => tx.insertRun(newRunRow())))!;
     const custom = `{"type":"CUSTOM","zeta":1,"name":"x","alpha":{"z":[3,{"b":1,"a":2}],"a":"ü"},"value":null}`;

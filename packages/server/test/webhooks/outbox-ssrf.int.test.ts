@@ -9,12 +9,11 @@ import { newWebhookId } from "../../src/domain/ids.ts";
 import { newWebhookSecret } from "../../src/webhooks/signature.ts";
 import { bootstrapProjectId } from "../auth/fixtures.ts";
 import { createRun, describeEachStore, type TestServer } from "../helpers/server.ts";
+import { deliveries } from "./fixtures.ts";
 import { eventually, Receiver } from "./receiver.ts";
 
 async function deliveriesOf(server: TestServer, webhookId: string) {
-  const response = await server.request("GET", `/webhooks/${webhookId}/deliveries?limit=100`);
-  assert.equal(response.status, 200, response.text);
-  return response.body.data as Record<string, unknown>[];
+  return (await deliveries(server, webhookId, "?limit=100")).data;
 }
 
 describeEachStore(

@@ -15,6 +15,7 @@ import {
   type TestServer,
 } from "../helpers/server.ts";
 import { openRequest, requestPath } from "../human-input/fixtures.ts";
+import { deliveries } from "./fixtures.ts";
 import { eventually, Receiver } from "./receiver.ts";
 
 const ENV = {
@@ -34,12 +35,6 @@ async function addWebhook(
   const response = await server.request("POST", "/webhooks", { url, events });
   assert.equal(response.status, 201, response.text);
   return response.body;
-}
-
-async function deliveries(server: TestServer, webhookId: string, query = "") {
-  const response = await server.request("GET", `/webhooks/${webhookId}/deliveries${query}`);
-  assert.equal(response.status, 200, response.text);
-  return response.body as { data: Record<string, unknown>[]; page_info: { next: string | null } };
 }
 
 describeEachStore(
